@@ -1,0 +1,51 @@
+"""Domain IDs: `PREFIX_` + 8 upper-case hex digits, the form the legacy system used."""
+
+import hashlib
+import json
+import secrets
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(4).upper()}"
+
+
+def derived_id(prefix: str, *parts: object) -> str:
+    """An ID that is the same every time for the same content (re-imports must not duplicate)."""
+    digest = hashlib.sha256(
+        json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+    return f"{prefix}_{digest[:16].upper()}"
+
+
+# Module-level callables so migrations can reference them as field defaults.
+def new_patient_id() -> str:
+    return new_id("PAT")
+
+
+def new_queue_id() -> str:
+    return new_id("Q")
+
+
+def new_note_id() -> str:
+    return new_id("NOTE")
+
+
+def new_history_id() -> str:
+    return new_id("HIST")
+
+
+def new_treatment_id() -> str:
+    return new_id("TRT")
+
+
+def new_tumour_id() -> str:
+    return new_id("TUM")
+
+
+def new_event_id() -> str:
+    return new_id("EVT")
+
+
+def new_episode_id() -> str:
+    """A fresh 24-hex-digit ID shaped like the MongoDB ObjectIds legacy episodes carry."""
+    return secrets.token_hex(12)

@@ -1,0 +1,81 @@
+"""Roles: which Django permissions each staff group holds, and the API permission check."""
+
+from rest_framework.permissions import DjangoModelPermissions
+
+NURSE, DOCTOR, RECORDS = "nurse", "doctor", "records"
+
+VIEW, ADD, CHANGE = ("view",), ("add",), ("change",)
+CLINICAL_MODELS = ["patients.patient", "patients.note", "patients.historyentry",
+                   "queue_app.queueentry", "oncology.episode", "oncology.treatment",
+                   "oncology.tumour"]
+
+# role -> {"app_label.model": actions}; custom permissions as "app_label.codename".
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    NURSE: {
+        "patients.patient": VIEW + ADD + CHANGE,
+        "patients.note": VIEW + ADD + CHANGE,
+        "patients.historyentry": VIEW,
+        "queue_app.queueentry": VIEW + ADD + CHANGE,
+        "queue_app.queueevent": VIEW,
+    },
+    DOCTOR: {
+        **{model: VIEW + ADD + CHANGE for model in CLINICAL_MODELS},
+        "queue_app.queueevent": VIEW,
+        "oncology.cosdsubmission": VIEW,
+    },
+    RECORDS: {
+        **{model: VIEW for model in CLINICAL_MODELS},
+        "queue_app.queueevent": VIEW,
+        "auditlog.logentry": VIEW,
+        "oncology.cosdsubmission": VIEW + ADD,
+    },
+}
+ROLE_CUSTOM_PERMISSIONS: dict[str, list[str]] = {
+    NURSE: [],
+    DOCTOR: [],
+    RECORDS: ["patients.import_legacy", "patients.export_legacy", "oncology.export_cosd"],
+}
+
+
+def role_codenames(role: str) -> list[tuple[str, str]]:
+    """(app_label, codename) pairs the role holds."""
+    pairs = [
+        (model.split(".")[0], f"{action}_{model.split('.')[1]}")
+        for model, actions in ROLE_PERMISSIONS[role].items()
+        for action in actions
+    ]
+    pairs += [tuple(perm.split(".")) for perm in ROLE_CUSTOM_PERMISSIONS[role]]
+    return pairs
+
+
+def sync_roles(apps=None) -> None:
+    """Create the role groups and set exactly their permissions (used by a migration and tests)."""
+    if apps is None:
+        from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    # On a fresh database permissions only appear after post_migrate; create them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role in ROLE_PERMISSIONS:
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = role_codenames(role)
+        permissions = [
+            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in wanted
+        ]
+        group.permissions.set(permissions)
+
+
+class RolePermission(DjangoModelPermissions):
+    """Model permissions for every method, reads included: a role must hold `view_<model>`."""
+
+    perms_map = {
+        **DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }

@@ -1,0 +1,112 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from clinic import ids
+
+digits_only = RegexValidator(r"^\d+$", "A UHID is the hospital number: digits only.")
+
+
+class Patient(models.Model):
+    """A registered patient; `id` is the domain ID staff see (`PAT_72D90B86`)."""
+
+    class Gender(models.TextChoices):
+        MALE = "M", "Male"
+        FEMALE = "F", "Female"
+        OTHER = "O", "Other"
+
+    id = models.CharField("patient ID", primary_key=True, max_length=40, default=ids.new_patient_id)
+    uhid = models.CharField(
+        "UHID", max_length=32, unique=True, null=True, blank=True, validators=[digits_only]
+    )
+    name = models.CharField(max_length=200)
+    age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(130, "Age must be between 0 and 130.")]
+    )
+    gender = models.CharField(max_length=1, choices=Gender, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Legacy fields we do not model, kept for export."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["phone"])]
+        permissions = [
+            ("import_legacy", "Can import legacy JSON files"),
+            ("export_legacy", "Can export data in the legacy formats"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uhid or self.id})"
+
+    def clean(self):
+        if not (self.name or "").strip():
+            raise ValidationError({"name": "Enter the patient's name."})
+
+
+class Note(models.Model):
+    """A note written during a nurse–patient interaction (SOAP, transcription or free text)."""
+
+    class Type(models.TextChoices):
+        SOAP = "SOAP", "SOAP note"
+        AUDIO_TRANSCRIPTION = "audio_transcription", "Audio transcription"
+        MANUAL = "manual", "Manual note"
+
+    id = models.CharField("note ID", primary_key=True, max_length=40, default=ids.new_note_id)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
+    type = models.CharField(max_length=32, choices=Type, default=Type.SOAP)
+    content = models.JSONField(
+        default=dict, blank=True, help_text="SOAP: subjective, objective, assessment, plan."
+    )
+    audio_file_url = models.CharField(max_length=500, blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["patient", "created_at"]), models.Index(fields=["type"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.id}"
+
+
+class HistoryEntry(models.Model):
+    """One item of a patient's medical history: a prescription, diagnosis, visit or lab result."""
+
+    class Type(models.TextChoices):
+        PRESCRIPTION = "prescription", "Prescription"
+        DIAGNOSIS = "diagnosis", "Diagnosis"
+        VISIT = "visit", "Visit"
+        LAB_RESULT = "lab_result", "Lab result"
+
+    class Source(models.TextChoices):
+        DIGITIZER = "digitizer", "Digitizer"
+        MANUAL = "manual", "Manual"
+        IMPORT = "import", "Import"
+
+    id = models.CharField("history ID", primary_key=True, max_length=40, default=ids.new_history_id)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="history")
+    type = models.CharField(max_length=32, choices=Type)
+    date = models.DateTimeField(null=True, blank=True, help_text="When it happened.")
+    content = models.JSONField(
+        default=dict, blank=True, help_text="medications, diagnoses, doctor, notes, …"
+    )
+    source = models.CharField(max_length=32, choices=Source, blank=True)
+    document_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-date", "id"]
+        verbose_name_plural = "history entries"
+        indexes = [models.Index(fields=["patient", "date"]), models.Index(fields=["type"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.id}"

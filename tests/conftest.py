@@ -1,0 +1,70 @@
+"""Personas and API clients shared by every test module."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from clinic.permissions import DOCTOR, NURSE, RECORDS, sync_roles
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def roles(db):
+    # MongoDB has no rollback between tests: the database is flushed, migration data included.
+    sync_roles()
+
+
+def _staff(username: str, role: str | None = None, **extra):
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, is_staff=True, **extra
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def nurse(roles):
+    return _staff("nurse_rekha", NURSE)
+
+
+@pytest.fixture
+def doctor(roles):
+    return _staff("dr_khan", DOCTOR)
+
+
+@pytest.fixture
+def records(roles):
+    return _staff("records_ali", RECORDS)
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser(username="admin", password=PASSWORD)
+
+
+@pytest.fixture
+def no_role(db):
+    return _staff("visitor")
+
+
+@pytest.fixture
+def api_client_for():
+    """`api_client_for(user)` -> an APIClient authenticated with the user's token (None: anonymous)."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anonymous(api_client_for):
+    return api_client_for(None)
