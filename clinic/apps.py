@@ -1,5 +1,12 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, **kwargs):
+    from clinic.permissions import sync_roles
+
+    sync_roles()
 
 
 class ClinicConfig(AppConfig):
@@ -11,3 +18,6 @@ class ClinicConfig(AppConfig):
             from clinic import mongo_compat
 
             mongo_compat.install()
+        # The data migration creates the roles; this keeps them in step with
+        # clinic.permissions.ROLE_PERMISSIONS whenever models or roles change later.
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="clinic.sync_roles")
