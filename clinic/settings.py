@@ -146,8 +146,10 @@ SESSION_COOKIE_AGE = 12 * 3600
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so anonymous requests get 401 with WWW-Authenticate; both tell auditlog
+        # the actor once DRF knows it (the middleware runs before token authentication).
+        "clinic.api.authentication.AuditedTokenAuthentication",
+        "clinic.api.authentication.AuditedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clinic.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.PagePagination",
