@@ -59,6 +59,7 @@ class QueueEntry(models.Model):
             models.Index(fields=["status"]),
             models.Index(fields=["added_at"]),
         ]
+        permissions = [("consult_queueentry", "Can call patients in and complete consultations")]
 
     def __str__(self) -> str:
         return f"Token {self.token_number} on {self.day} ({self.get_status_display()})"
@@ -76,6 +77,8 @@ class QueueEvent(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
     undo_of = models.CharField(max_length=40, blank=True)
+    # Which API action made the step; "start" keeps the status, so from/to cannot tell it.
+    action = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -93,3 +96,13 @@ class DailyTokenCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last_token}"
+
+
+class QueueDayVersion(models.Model):
+    """A counter bumped after every change to a day's queue: the cheap ETag and live-update signal."""
+
+    day = models.DateField(primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: v{self.version}"
