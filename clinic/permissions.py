@@ -20,6 +20,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     DOCTOR: {
         **{model: VIEW + ADD + CHANGE for model in CLINICAL_MODELS},
+        "queue_app.queueentry": VIEW + ADD + CHANGE + ("consult",),  # call-next, complete
         "queue_app.queueevent": VIEW,
         "oncology.cosdsubmission": VIEW,
     },
