@@ -1,0 +1,291 @@
+"""Bulk upsert by primary key through each backend's native bulk path.
+
+The one documented exception to "ORM only" (DESIGN.md): `bulk_create` tops out near 20k rows/s,
+so imports write with DB-API `executemany` on Django's own SQLite connection and with pymongo
+`bulk_write` on MongoDB. Table, collection and column names come from the models' `_meta`.
+
+Public interface (stable; `split_embedded` builds on it):
+
+- `upsert(model, rows, dry_run=False) -> Counts` inserts rows whose primary key is new and
+  updates rows whose stored values differ; rows equal to what is stored are not rewritten.
+- `update_fields(model, rows, dry_run=False) -> Counts` updates only the given fields of rows
+  that already exist (`created` stays 0; unknown keys count as `missing`).
+- `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
+
+A row is a dict keyed by field attname (`patient_id`, not `patient`) holding Python values
+(aware datetimes, dicts for JSON). It must contain the primary key. Fields a row leaves out get
+their model default on insert and are left alone on update, so live-system fields the legacy
+files do not carry survive re-imports. Each call runs in one `clinic.db.atomic()` block.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.db import connection, models
+
+from clinic.db import atomic, is_mongodb
+
+# SQLite's default limit on bound parameters is 32766 since 3.32; stay well below older ones.
+_READ_CHUNK = 900
+UTC = datetime.UTC
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    created_pks: list = field(default_factory=list, repr=False)
+    updated_pks: list = field(default_factory=list, repr=False)
+
+    def __iadd__(self, other: Counts) -> Counts:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.missing += other.missing
+        return self
+
+
+@dataclass(frozen=True)
+class _Column:
+    attname: str
+    column: str
+    field: models.Field
+
+
+def _sqlite_converter(f: models.Field):
+    kind = f.get_internal_type()
+    if kind == "DateTimeField":
+
+        def to_db(value):
+            if value is None or isinstance(value, str):
+                return value
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            return value.isoformat(" ")
+
+        return to_db
+    if kind == "JSONField" and f.encoder is None:
+        dumps = json.dumps
+        return lambda value: None if value is None else dumps(value)
+    target = f.target_field if f.is_relation else f
+    if target.get_internal_type() in {"CharField", "TextField"}:
+        return lambda value: value
+    return lambda value: f.get_db_prep_save(value, connection)
+
+
+def _mongo_converter(f: models.Field):
+    def to_db(value):
+        value = f.get_db_prep_save(value, connection)
+        if isinstance(value, datetime.datetime):
+            # BSON dates keep milliseconds; compare what the server will give back.
+            value = value.replace(microsecond=value.microsecond // 1000 * 1000)
+        return value
+
+    return to_db
+
+
+@cache
+def _columns(model: type[models.Model], vendor: str) -> dict[str, _Column]:
+    return {f.attname: _Column(f.attname, f.column, f) for f in model._meta.concrete_fields}
+
+
+def _converters(model, attnames: Sequence[str]):
+    make = _mongo_converter if is_mongodb() else _sqlite_converter
+    cols = _columns(model, connection.vendor)
+    unknown = [name for name in attnames if name not in cols]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no fields {unknown}")
+    return [(cols[name].column, make(cols[name].field)) for name in attnames]
+
+
+def _defaults(model, given: set[str]) -> dict[str, Any]:
+    return {
+        f.attname: f.get_default()
+        for f in model._meta.concrete_fields
+        if f.attname not in given and not f.primary_key
+    }
+
+
+def _db_rows(model, rows: list[dict], attnames: list[str]) -> list[tuple]:
+    convert = [conv for _, conv in _converters(model, attnames)]
+    return [tuple(c(row[name]) for c, name in zip(convert, attnames, strict=True)) for row in rows]
+
+
+def _read_raw(model, pks: list, columns: list[str]) -> dict[Any, tuple]:
+    """Stored values of `columns` by pk, in the backend's own representation."""
+    pk_col = model._meta.pk.column
+    found: dict[Any, tuple] = {}
+    if is_mongodb():
+        coll = connection.database[model._meta.db_table]
+        projection = {c: 1 for c in columns} | {"_id": 0, pk_col: 1}
+        for start in range(0, len(pks), 10_000):
+            chunk = pks[start : start + 10_000]
+            for doc in coll.find({pk_col: {"$in": chunk}}, projection, session=connection.session):
+                found[doc[pk_col]] = tuple(doc.get(c) for c in columns)
+        return found
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    # ifnull() hides the declared type, so Django's registered sqlite3 converters leave the
+    # stored text alone and it compares with what we would write.
+    select = ", ".join([f'"{pk_col}"', *(f'ifnull("{c}", NULL)' for c in columns)])
+    for start in range(0, len(pks), _READ_CHUNK):
+        chunk = pks[start : start + _READ_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f'SELECT {select} FROM "{model._meta.db_table}" WHERE "{pk_col}" IN ({marks})'
+        for row in cursor.execute(sql, chunk):
+            found[row[0]] = row[1:]
+    return found
+
+
+def _write_sqlite(model, inserts: list[tuple], updates: list[tuple], cols: list[str]) -> None:
+    cursor = connection.connection.cursor()
+    table = model._meta.db_table
+    if inserts:
+        names = ", ".join(f'"{c}"' for c in cols)
+        marks = ", ".join("?" * len(cols))
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', inserts)
+    if updates:
+        pk_col, rest = cols[0], cols[1:]
+        sets = ", ".join(f'"{c}" = ?' for c in rest)
+        cursor.executemany(
+            f'UPDATE "{table}" SET {sets} WHERE "{pk_col}" = ?',
+            [(*row[1:], row[0]) for row in updates],
+        )
+
+
+def _write_mongo(model, inserts: list[tuple], updates: list[tuple], cols: list[str]) -> None:
+    from pymongo import UpdateOne
+
+    pk_col = cols[0]
+    ops = [
+        UpdateOne({pk_col: row[0]}, {"$set": dict(zip(cols, row, strict=True))}, upsert=True)
+        for row in (*inserts, *updates)
+    ]
+    if ops:
+        coll = connection.database[model._meta.db_table]
+        coll.bulk_write(ops, ordered=False, session=connection.session)
+
+
+def _plan(model, rows: list[dict]) -> list[str]:
+    pk_name = model._meta.pk.attname
+    attnames = [pk_name, *sorted(k for k in rows[0] if k != pk_name)]
+    if any(len(row) != len(attnames) for row in rows):
+        raise ValueError("every row in one upsert call must have the same fields")
+    return attnames
+
+
+def upsert(model: type[models.Model], rows: list[dict], dry_run: bool = False) -> Counts:
+    """Insert new rows and update changed ones by primary key; see the module docstring."""
+    counts = Counts()
+    if not rows:
+        return counts
+    attnames = _plan(model, rows)
+    with atomic():
+        db_rows = _db_rows(model, rows, attnames)
+        cols = [c for c, _ in _converters(model, attnames)]
+        stored = _read_raw(model, [r[0] for r in db_rows], cols[1:])
+        inserts, updates = [], []
+        for row in db_rows:
+            old = stored.get(row[0])
+            if old is None:
+                inserts.append(row)
+                stored[row[0]] = row[1:]  # a repeated pk later in the batch is an update
+            elif old != row[1:]:
+                updates.append(row)
+                stored[row[0]] = row[1:]
+        inserts = _dedupe_last(inserts)
+        counts.created, counts.updated = len(inserts), len(updates)
+        counts.unchanged = len(db_rows) - len(inserts) - len(updates)
+        counts.created_pks = [r[0] for r in inserts]
+        counts.updated_pks = [r[0] for r in updates]
+        if dry_run:
+            return counts
+        if inserts:
+            defaults = _defaults(model, set(attnames))
+            ins_names = [*attnames, *defaults]
+            extra = _db_rows(model, [defaults], list(defaults))[0] if defaults else ()
+            ins_cols = [c for c, _ in _converters(model, ins_names)]
+            inserts = [(*row, *extra) for row in inserts]
+        else:
+            ins_cols = cols
+        _write(model, inserts, ins_cols, updates, cols)
+    return counts
+
+
+def _dedupe_last(rows: list[tuple]) -> list[tuple]:
+    # Keep one insert per pk; later duplicates in the same batch were turned into updates.
+    seen: set = set()
+    out = []
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            out.append(row)
+    return out
+
+
+def _write(model, inserts, ins_cols, updates, cols) -> None:
+    if is_mongodb():
+        _write_mongo(model, inserts, [], ins_cols)
+        _write_mongo(model, [], updates, cols)
+    else:
+        connection.ensure_connection()
+        _write_sqlite(model, inserts, [], ins_cols)
+        _write_sqlite(model, [], updates, cols)
+
+
+def update_fields(model: type[models.Model], rows: list[dict], dry_run: bool = False) -> Counts:
+    """Update only the fields each row names (plus its pk) on rows that exist already."""
+    counts = Counts()
+    if not rows:
+        return counts
+    attnames = _plan(model, rows)
+    with atomic():
+        db_rows = _db_rows(model, rows, attnames)
+        cols = [c for c, _ in _converters(model, attnames)]
+        stored = _read_raw(model, [r[0] for r in db_rows], cols[1:])
+        updates = []
+        for row in db_rows:
+            old = stored.get(row[0])
+            if old is None:
+                counts.missing += 1
+            elif old != row[1:]:
+                updates.append(row)
+                stored[row[0]] = row[1:]
+            else:
+                counts.unchanged += 1
+        counts.updated = len(updates)
+        counts.updated_pks = [r[0] for r in updates]
+        if not dry_run:
+            _write(model, [], cols, updates, cols)
+    return counts
+
+
+def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str]) -> dict:
+    """`{pk: {attname: python value}}` for the pks that exist, read without the ORM's overhead."""
+    pks = list(pks)
+    if not pks:
+        return {}
+    cols = _columns(model, connection.vendor)
+    wanted = [cols[name] for name in fields]
+    raw = _read_raw(model, pks, [c.column for c in wanted])
+    out = {}
+    for pk, values in raw.items():
+        out[pk] = {c.attname: _from_db(c.field, v) for c, v in zip(wanted, values, strict=True)}
+    return out
+
+
+def _from_db(f: models.Field, value):
+    if value is None:
+        return None
+    col = f.cached_col
+    for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+        value = converter(value, col, connection)
+    return value

@@ -1,0 +1,108 @@
+import datetime as dt
+
+import pytest
+
+from clinic.legacy import bulk
+from oncology.models import Episode
+from patients.models import Patient
+from queue_app.models import QueueEntry
+from tests.factories import PatientFactory
+
+UTC = dt.UTC
+WHEN = dt.datetime(2024, 11, 8, 9, 12, 44, 123000, tzinfo=UTC)
+
+
+def _patient(pk, **over):
+    row = {
+        "id": pk,
+        "uhid": None,
+        "name": "Asha Rao",
+        "age": 41,
+        "gender": "F",
+        "phone": "",
+        "created_at": WHEN,
+        "updated_at": WHEN,
+        "extra": {"blood_group": "O-"},
+    }
+    return row | over
+
+
+@pytest.mark.django_db
+def test_it_creates_then_reports_unchanged_then_updates():
+    first = bulk.upsert(Patient, [_patient("PAT_1"), _patient("PAT_2")])
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    again = bulk.upsert(Patient, [_patient("PAT_1"), _patient("PAT_2")])
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    changed = bulk.upsert(Patient, [_patient("PAT_1", name="Asha R. Rao"), _patient("PAT_2")])
+    assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 1)
+    assert changed.updated_pks == ["PAT_1"]
+    stored = Patient.objects.get(pk="PAT_1")
+    assert stored.name == "Asha R. Rao"
+    assert stored.extra == {"blood_group": "O-"}
+    assert stored.created_at == WHEN
+
+
+@pytest.mark.django_db
+def test_it_writes_nothing_on_a_dry_run():
+    counts = bulk.upsert(Patient, [_patient("PAT_1")], dry_run=True)
+    assert counts.created == 1
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_leaves_fields_the_row_omits_alone_and_defaults_them_on_insert():
+    patient = PatientFactory()
+    row = {
+        "id": "Q_1",
+        "patient_id": patient.pk,
+        "day": dt.date(2024, 11, 8),
+        "token_number": 3,
+        "added_at": WHEN,
+    }
+    bulk.upsert(QueueEntry, [row])
+    entry = QueueEntry.objects.get(pk="Q_1")
+    assert (entry.status, entry.priority, entry.room, entry.extra) == ("waiting", "normal", "", {})
+    QueueEntry.objects.filter(pk="Q_1").update(room="R2")
+    counts = bulk.upsert(QueueEntry, [row | {"token_number": 4}])
+    entry.refresh_from_db()
+    assert counts.updated == 1
+    assert (entry.token_number, entry.room, entry.day) == (4, "R2", dt.date(2024, 11, 8))
+
+
+@pytest.mark.django_db
+def test_update_fields_touches_only_named_fields_of_existing_rows():
+    patient = PatientFactory()
+    bulk.upsert(
+        Episode,
+        [
+            {
+                "id": "a" * 24,
+                "patient_id": patient.pk,
+                "embedded_treatments": [{"treatment_type": "surgery"}],
+            }
+        ],
+    )
+    counts = bulk.update_fields(
+        Episode,
+        [{"id": "a" * 24, "embedded_treatments": []}, {"id": "b" * 24, "embedded_treatments": []}],
+    )
+    assert (counts.updated, counts.missing) == (1, 1)
+    episode = Episode.objects.get()
+    assert episode.embedded_treatments == []
+    assert bulk.update_fields(Episode, [{"id": "a" * 24, "embedded_treatments": []}]).unchanged == 1
+
+
+@pytest.mark.django_db
+def test_stored_values_reads_python_values():
+    bulk.upsert(Patient, [_patient("PAT_1")])
+    values = bulk.stored_values(Patient, ["PAT_1", "PAT_X"], ["name", "created_at", "extra"])
+    assert values == {
+        "PAT_1": {"name": "Asha Rao", "created_at": WHEN, "extra": {"blood_group": "O-"}}
+    }
+
+
+@pytest.mark.django_db
+def test_a_repeated_pk_in_one_batch_is_written_once_with_the_later_values():
+    counts = bulk.upsert(Patient, [_patient("PAT_1"), _patient("PAT_1", name="Later")])
+    assert (counts.created, counts.updated) == (1, 1)
+    assert Patient.objects.get().name == "Later"
