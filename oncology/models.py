@@ -86,6 +86,11 @@ class Treatment(models.Model):
     dose_gy = models.FloatField("dose (Gy)", null=True, blank=True)
     fractions = models.PositiveSmallIntegerField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    embedded_item = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="The legacy embedded item verbatim (null: created here); split_embedded "
+        "--reverse puts it back exactly.",
+    )
 
     class Meta:
         ordering = ["episode", "treatment_date", "position"]
@@ -127,6 +132,11 @@ class Tumour(models.Model):
     )
     diagnosis_date = models.DateTimeField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    embedded_item = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="The legacy embedded item verbatim (null: created here); split_embedded "
+        "--reverse puts it back exactly.",
+    )
 
     class Meta:
         ordering = ["episode", "diagnosis_date", "position"]
