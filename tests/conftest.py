@@ -10,6 +10,12 @@ from clinic.permissions import DOCTOR, NURSE, RECORDS, sync_roles
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def plain_http(settings):
+    # The test client speaks plain HTTP, as bin/serve does; production redirects to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def roles(db):
     # MongoDB has no rollback between tests: the database is flushed, migration data included.
