@@ -171,6 +171,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NoteTypeEnum": "patients.models.Note.Type",
+        "HistoryTypeEnum": "patients.models.HistoryEntry.Type",
+    },
 }
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
