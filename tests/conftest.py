@@ -74,3 +74,18 @@ def api_client_for():
 @pytest.fixture
 def anonymous(api_client_for):
     return api_client_for(None)
+
+
+ROLES = ("anonymous", "no_role", "nurse", "doctor", "records", "superuser")
+
+
+@pytest.fixture
+def client_as(request, api_client_for):
+    """`client_as("nurse")` -> an API client for that persona (one of ROLES)."""
+
+    def make(role: str):
+        if role == "anonymous":
+            return api_client_for(None)
+        return api_client_for(request.getfixturevalue(role))
+
+    return make
