@@ -16,6 +16,15 @@ def plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
 
 
+@pytest.fixture(autouse=True)
+def static_without_manifest(settings):
+    # Pages render without a collectstatic run; the manifest storage is for production.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def roles(db):
     # MongoDB has no rollback between tests: the database is flushed, migration data included.
