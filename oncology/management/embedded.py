@@ -1,0 +1,275 @@
+"""Pure mapping between a legacy embedded item (treatments[] / tumours[]) and a record's fields.
+
+`item_to_row` keeps every field: typed columns where the value reads cleanly, the rest in
+`extra`, and the item verbatim in `embedded_item`. `row_to_item` gives the verbatim item back
+where the record still says the same thing, so split → reverse is exact, while edits made to
+the record after the split win.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from bson import json_util
+from django.db import models
+from django.utils import dateparse, timezone
+
+from clinic.ids import derived_id
+from oncology.models import Treatment, Tumour
+
+UTC = datetime.UTC
+# Fields that describe where a record sits, not what the legacy item said.
+_STRUCTURAL = {"id", "episode", "patient", "position", "extra", "embedded_item"}
+_BSON_KEY = "$extended_json"  # marks an item that held BSON-only values (dates, ObjectIds)
+
+
+class ItemError(ValueError):
+    """An embedded item that cannot become a record; its episode is left as it was."""
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: used as dict keys
+class Spec:
+    model: type[models.Model]
+    array: str  # Episode attname holding the items
+    id_key: str
+    prefix: str
+    type_key: str
+    choices: dict[str, frozenset]
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.model_name
+
+
+TREATMENT = Spec(
+    Treatment,
+    "embedded_treatments",
+    "treatment_id",
+    "TRT",
+    "treatment_type",
+    {
+        "treatment_type": frozenset(Treatment.Type.values),
+        "treatment_intent": frozenset(Treatment.Intent.values),
+    },
+)
+TUMOUR = Spec(
+    Tumour,
+    "embedded_tumours",
+    "tumour_id",
+    "TUM",
+    "tumour_type",
+    {"tumour_type": frozenset(Tumour.Type.values)},
+)
+SPECS = (TREATMENT, TUMOUR)
+
+
+@cache
+def typed_fields(model: type[models.Model]) -> dict[str, models.Field]:
+    """Legacy key → model field, straight from `_meta` so the mapping cannot drift."""
+    return {f.name: f for f in model._meta.concrete_fields if f.name not in _STRUCTURAL}
+
+
+# --- reading one value ------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def _unwrap_number(raw):
+    if isinstance(raw, dict) and len(raw) == 1:
+        key, value = next(iter(raw.items()))
+        if key in {"$numberInt", "$numberLong", "$numberDouble", "$numberDecimal"}:
+            return value
+    return raw
+
+
+def parse_datetime(raw) -> datetime.datetime:
+    if isinstance(raw, datetime.datetime):  # a BSON date: pymongo gives naive UTC
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+    if isinstance(raw, dict) and list(raw) == ["$date"]:
+        raw = _unwrap_number(raw["$date"])
+        if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit():
+            return datetime.datetime.fromtimestamp(int(raw) / 1000, UTC)
+    if not isinstance(raw, str):
+        raise ValueError("not a date")
+    text = raw.strip()
+    value = dateparse.parse_datetime(text)
+    if value is None:
+        day = dateparse.parse_date(text)
+        if day is None:
+            raise ValueError("not a date")
+        value = datetime.datetime.combine(day, datetime.time())
+    if timezone.is_naive(value):  # LEGACY_FORMATS: no offset means clinic-local time
+        value = timezone.make_aware(value)
+    return value
+
+
+def _parse(f: models.Field, raw):
+    """The typed value for `raw`, or ValueError when it does not read as that type."""
+    kind = f.get_internal_type()
+    empty = raw is None or raw == ""
+    if kind == "CharField":
+        if empty:
+            return ""
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise ValueError("not text")
+        text = raw if isinstance(raw, str) else str(raw)
+        if len(text) > f.max_length:
+            raise ValueError(f"longer than {f.max_length} characters")
+        return text
+    if kind == "DateTimeField":
+        return None if empty else parse_datetime(raw)
+    if kind == "JSONField":
+        if empty:
+            return {}
+        if not isinstance(raw, dict):
+            raise ValueError("not an object")
+        return raw
+    raw = _unwrap_number(raw)
+    if empty or raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError("not a number")
+    if kind == "FloatField":
+        value = float(raw)
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
+        return value
+    value = float(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, int | float) or value != int(value) or not 0 <= value <= 32767:
+        raise ValueError("not a whole number from 0 to 32767")
+    return int(value)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
+        # BSON keeps milliseconds only; a date that went through MongoDB still counts as equal.
+        return abs(a - b) < datetime.timedelta(milliseconds=1)
+    return a == b
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == {}
+
+
+def _dump(value):
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+# --- verbatim copies that survive a JSON column -----------------------------------------------
+
+
+def _json_safe(value) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_safe(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def encode_verbatim(item: dict) -> dict:
+    if _json_safe(item):
+        return item
+    return {_BSON_KEY: json_util.dumps(item, json_options=json_util.CANONICAL_JSON_OPTIONS)}
+
+
+def decode_verbatim(stored: dict) -> dict:
+    if list(stored) == [_BSON_KEY]:
+        return json_util.loads(stored[_BSON_KEY])
+    return stored
+
+
+# --- items ↔ rows -----------------------------------------------------------------------------
+
+
+def item_id(spec: Spec, item: dict, *, episode_id: str, position: int) -> tuple[str, bool]:
+    """(record ID, derived?): the item's own ID, or one derived from its place and content."""
+    raw = item.get(spec.id_key)
+    if raw is None or raw == "":
+        return derived_id(spec.prefix, episode_id, position, item), True
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise ItemError(f"its {spec.id_key} {raw!r} is not text")
+    value = str(raw)
+    if len(value) > spec.model._meta.pk.max_length:
+        raise ItemError(f"its {spec.id_key} is longer than {spec.model._meta.pk.max_length}")
+    return value, False
+
+
+def item_to_row(
+    spec: Spec, item: Any, *, episode_id: str, patient_id: str, position: int
+) -> tuple[dict, list[tuple[str, str]]]:
+    """(record fields, warnings as (kind, message)); ItemError when it cannot be a record."""
+    if not isinstance(item, dict):
+        raise ItemError(f"it is {type(item).__name__}, not an object")
+    pk, derived = item_id(spec, item, episode_id=episode_id, position=position)
+    warnings = [("derived_id", f"no {spec.id_key}; derived {pk}")] if derived else []
+    row = {"id": pk, "episode_id": episode_id, "patient_id": patient_id, "position": position}
+    extra = {}
+    for key, f in typed_fields(spec.model).items():
+        raw = item.get(key, _MISSING)
+        if raw is _MISSING:
+            raw = None
+        try:
+            row[f.attname] = _parse(f, raw)
+        except (ValueError, TypeError) as exc:
+            row[f.attname] = _parse(f, None)
+            extra[key] = item[key]
+            warnings.append(("kept_in_extra", f"{key} {item[key]!r} ({exc}) kept in extra"))
+            continue
+        allowed = spec.choices.get(key)
+        if allowed is not None and row[f.attname] and row[f.attname] not in allowed:
+            warnings.append(
+                ("unknown_value", f"{key} {row[f.attname]!r} is not a known value; kept")
+            )
+    if not row[spec.type_key] and spec.type_key not in extra:
+        warnings.append(("unknown_value", f"no {spec.type_key}; kept empty"))
+    fields = typed_fields(spec.model)
+    extra.update({k: v for k, v in item.items() if k not in fields and k != spec.id_key})
+    row["extra"] = extra
+    row["embedded_item"] = encode_verbatim(item)
+    return row, warnings
+
+
+def _fresh_item(spec: Spec, row: dict) -> dict:
+    item = {spec.id_key: row["id"]}
+    for key, f in typed_fields(spec.model).items():
+        if not _is_empty(row[f.attname]):
+            item[key] = _dump(row[f.attname])
+    item.update(row["extra"] or {})
+    return item
+
+
+def row_to_item(spec: Spec, row: dict) -> dict:
+    """The embedded item for a record: verbatim where the record still says the same."""
+    fresh = _fresh_item(spec, row)
+    if row.get("embedded_item") is None:
+        return fresh
+    verbatim = decode_verbatim(row["embedded_item"])
+    fields = typed_fields(spec.model)
+    extra = row["extra"] or {}
+    out = {}
+    for key, raw in verbatim.items():
+        if key in extra:
+            out[key] = extra[key]
+        elif key == spec.id_key:
+            out[key] = raw if raw is None or raw == "" or str(raw) == row["id"] else row["id"]
+        elif key in fields:
+            current = row[fields[key].attname]
+            try:
+                unchanged = _same(_parse(fields[key], raw), current)
+            except (ValueError, TypeError):
+                unchanged = False
+            if unchanged:
+                out[key] = raw
+            elif not _is_empty(current):
+                out[key] = _dump(current)
+    derived = spec.id_key not in verbatim or out.get(spec.id_key) in (None, "")
+    for key, value in fresh.items():
+        if key not in out and key not in verbatim and not (key == spec.id_key and derived):
+            out[key] = value
+    return out
