@@ -99,7 +99,7 @@ class DailyTokenCounter(models.Model):
 
 
 class QueueDayVersion(models.Model):
-    """A counter bumped after every change to a day's queue: the cheap ETag and live-update signal."""
+    """Bumped after every change to a day's queue: the cheap ETag and live-update signal."""
 
     day = models.DateField(primary_key=True)
     version = models.PositiveBigIntegerField(default=0)

@@ -1,0 +1,291 @@
+"""Writes to the queue: enqueue with race-free tokens, workflow steps, call-next and undo.
+
+Races are settled without locks: every step is a conditional update inside `clinic.db.atomic()`.
+On SQLite the transaction is IMMEDIATE, so writers queue up; on MongoDB two transactions
+touching one document fail the later one with a transient WriteConflict, which we retry
+(the retry then sees the winner's change and answers with a clear conflict).
+"""
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError
+from django.db.models import F
+from django.utils import timezone
+
+from clinic.db import atomic
+from patients.models import Patient
+from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry, QueueEvent
+
+T = TypeVar("T")
+Status = QueueEntry.Status
+OPEN_STATUSES = (
+    Status.WAITING,
+    Status.NURSE_COMPLETED,
+    Status.READY_FOR_DOCTOR,
+    Status.IN_CONSULTATION,
+)
+CONSULT_PERMISSION = "queue_app.consult_queueentry"
+CHANGE_PERMISSION = "queue_app.change_queueentry"
+
+
+class QueueConflict(Exception):
+    """The entry's current state (or another desk's move) forbids the requested step."""
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: tuple[str, ...]
+    target: str
+    stamp: str
+    permission: str
+
+
+# Action -> step. `start` stamps when the nurse began and keeps the status `waiting`.
+STEPS: dict[str, Step] = {
+    "start": Step((Status.WAITING,), Status.WAITING, "started_at", CHANGE_PERMISSION),
+    "nurse-complete": Step(
+        (Status.WAITING,), Status.NURSE_COMPLETED, "nurse_completed_at", CHANGE_PERMISSION
+    ),
+    "ready": Step(
+        (Status.NURSE_COMPLETED,), Status.READY_FOR_DOCTOR, "timeline_ready_at", CHANGE_PERMISSION
+    ),
+    "call-next": Step(
+        (Status.READY_FOR_DOCTOR,),
+        Status.IN_CONSULTATION,
+        "consultation_started_at",
+        CONSULT_PERMISSION,
+    ),
+    "complete": Step(
+        (Status.IN_CONSULTATION,), Status.COMPLETED, "completed_at", CONSULT_PERMISSION
+    ),
+    "cancel": Step(OPEN_STATUSES, Status.CANCELLED, "cancelled_at", CHANGE_PERMISSION),
+}
+PRIORITY_RANK = {
+    QueueEntry.Priority.EMERGENCY: 0,
+    QueueEntry.Priority.URGENT: 1,
+    QueueEntry.Priority.NORMAL: 2,
+}
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """A MongoDB write conflict or a busy SQLite file: the whole transaction may be retried."""
+    if isinstance(exc, IntegrityError):
+        return False
+    while exc is not None:
+        has_label = getattr(exc, "has_error_label", None)
+        if has_label and has_label("TransientTransactionError"):
+            return True
+        if isinstance(exc, OperationalError) and "locked" in str(exc):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _in_transaction(work: Callable[[], T], attempts: int = 60) -> T:
+    for attempt in range(attempts):
+        try:
+            with atomic():
+                return work()
+        except Exception as exc:
+            if attempt == attempts - 1 or not (isinstance(exc, _Retry) or _is_transient(exc)):
+                raise
+            time.sleep(random.uniform(0.002, 0.004 * min(attempt + 1, 25)))
+    raise AssertionError("unreachable")
+
+
+class _Retry(Exception):
+    """Another desk took the counter value we read; read it again."""
+
+
+def queue_version_bump(*, day: date) -> None:
+    # After commit and outside any transaction: a single-document increment never conflicts.
+    if not QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1):
+        try:
+            with atomic():
+                QueueDayVersion.objects.create(day=day, version=1)
+        except IntegrityError:
+            QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1)
+
+
+def _ensure_counter(day: date) -> None:
+    if not DailyTokenCounter.objects.filter(day=day).exists():
+        try:
+            with atomic():
+                DailyTokenCounter.objects.create(day=day, last_token=0)
+        except IntegrityError:
+            pass  # another desk created it first; same outcome
+
+
+def queue_enqueue(
+    *,
+    patient_id: str,
+    by,
+    priority: str = QueueEntry.Priority.NORMAL,
+    now: datetime | None = None,
+) -> QueueEntry:
+    """Give a registered patient the next token of today's clinic day (never skipped or doubled)."""
+    if priority not in PRIORITY_RANK:
+        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+    patient = Patient.objects.filter(pk=patient_id).only("id", "name").first()
+    if patient is None:
+        raise ValidationError({"patient": f"No registered patient {patient_id}."})
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    _ensure_counter(day)
+
+    def enqueue() -> QueueEntry:
+        waiting = QueueEntry.objects.filter(
+            patient_id=patient_id, day=day, status__in=OPEN_STATUSES
+        ).values_list("token_number", flat=True)
+        if waiting:
+            raise QueueConflict(
+                f"{patient.name} is already in today's queue as token {waiting[0]}."
+            )
+        last = DailyTokenCounter.objects.filter(day=day).values_list("last_token", flat=True)[0]
+        # Compare-and-set: only one desk moves the counter from `last`; the others read again.
+        if not DailyTokenCounter.objects.filter(day=day, last_token=last).update(
+            last_token=last + 1
+        ):
+            raise _Retry
+        entry = QueueEntry.objects.create(
+            patient_id=patient_id,
+            patient_name=patient.name,
+            day=day,
+            token_number=last + 1,
+            priority=priority,
+            added_at=now,
+        )
+        QueueEvent.objects.create(
+            entry=entry, from_status="", to_status=Status.WAITING, by=by, at=now, action="enqueue"
+        )
+        return entry
+
+    entry = _in_transaction(enqueue)
+    queue_version_bump(day=day)
+    return entry
+
+
+def _check_permission(user, step: Step, action: str) -> None:
+    if user is not None and not user.has_perm(step.permission):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(f"Your role may not {action.replace('-', ' ')} queue entries.")
+
+
+def _describe(entry: QueueEntry) -> str:
+    return f"Token {entry.token_number} is {entry.get_status_display().lower()}"
+
+
+def queue_transition(
+    *, entry_id: str, action: str, by, room: str = "", now: datetime | None = None
+) -> QueueEntry:
+    """Apply one workflow step; when two desks act at once one wins, the other conflicts."""
+    step = STEPS.get(action)
+    if step is None:
+        raise ValidationError({"action": f"Unknown queue action {action!r}."})
+    _check_permission(by, step, action)
+    now = now or timezone.now()
+
+    def move() -> QueueEntry:
+        entry = QueueEntry.objects.get(pk=entry_id)
+        if entry.status not in step.sources or getattr(entry, step.stamp) and action == "start":
+            already = " and already started" if action == "start" else ""
+            raise QueueConflict(f"{_describe(entry)}{already}: cannot {action.replace('-', ' ')}.")
+        changes = {"status": step.target, step.stamp: now}
+        if action == "call-next":
+            changes.update(doctor=by, room=room)
+        guard = {"started_at__isnull": True} if action == "start" else {}
+        if not QueueEntry.objects.filter(pk=entry_id, status=entry.status, **guard).update(
+            **changes
+        ):
+            raise QueueConflict(f"Token {entry.token_number} was just changed by another desk.")
+        QueueEvent.objects.create(
+            entry=entry,
+            from_status=entry.status,
+            to_status=step.target,
+            by=by,
+            at=now,
+            action=action,
+        )
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        return entry
+
+    entry = _in_transaction(move)
+    queue_version_bump(day=entry.day)
+    return entry
+
+
+def queue_call_next(*, by, room: str = "", day: date | None = None) -> QueueEntry:
+    """Give the doctor the ready entry with the highest priority, then the lowest token."""
+    _check_permission(by, STEPS["call-next"], "call-next")
+    day = day or timezone.localdate()
+    for _ in range(20):
+        ready = QueueEntry.objects.filter(day=day, status=Status.READY_FOR_DOCTOR).values_list(
+            "id", "priority", "token_number"
+        )
+        candidates = sorted(ready, key=lambda row: (PRIORITY_RANK.get(row[1], 9), row[2]))
+        if not candidates:
+            break
+        for entry_id, _priority, _token in candidates:
+            try:
+                return queue_transition(entry_id=entry_id, action="call-next", by=by, room=room)
+            except QueueConflict:
+                continue  # another doctor called this one first; try the next
+    raise QueueConflict("No patient is ready for a doctor.")
+
+
+def _last_step(entry: QueueEntry) -> QueueEvent | None:
+    events = list(QueueEvent.objects.filter(entry=entry).order_by("at", "id"))
+    undone = {event.undo_of for event in events if event.action == "undo"}
+    steps = [e for e in events if e.action in STEPS and e.id not in undone]
+    return steps[-1] if steps else None
+
+
+def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:
+    """Revert the entry's last step (itself recorded as an event); enqueue cannot be undone."""
+    now = now or timezone.now()
+
+    def undo() -> QueueEntry:
+        entry = QueueEntry.objects.get(pk=entry_id)
+        last = _last_step(entry)
+        if last is None:
+            raise QueueConflict(f"Token {entry.token_number} has no step to undo.")
+        step = STEPS[last.action]
+        _check_permission(by, step, f"undo {last.action} on")
+        changes = {"status": last.from_status, step.stamp: None}
+        if last.action == "call-next":
+            changes.update(doctor=None, room="")
+        if (
+            last.action == "cancel"
+            and QueueEntry.objects.filter(
+                patient_id=entry.patient_id, day=entry.day, status__in=OPEN_STATUSES
+            ).exists()
+        ):
+            raise QueueConflict("The patient is in today's queue again; cannot undo the cancel.")
+        if not QueueEntry.objects.filter(
+            pk=entry_id, status=entry.status, **{f"{step.stamp}__isnull": False}
+        ).update(**changes):
+            raise QueueConflict(f"Token {entry.token_number} was just changed by another desk.")
+        QueueEvent.objects.create(
+            entry=entry,
+            from_status=entry.status,
+            to_status=last.from_status,
+            by=by,
+            at=now,
+            action="undo",
+            undo_of=last.id,
+        )
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        return entry
+
+    entry = _in_transaction(undo)
+    queue_version_bump(day=entry.day)
+    return entry
