@@ -1,0 +1,553 @@
+"""COSD v10 colorectal export: which pathways fall in a period, their items as COSD codes, the XML.
+
+`MAPPING` below is the one table from stored values to COSD code lists; docs/cosd-mapping.md
+lists it with its sources and says which element names and codes are our own choice (the
+official XSD is licence-restricted). Reads are one query per source per batch of pathways;
+the XML is written element by element, so a submission of thousands of records streams.
+"""
+
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils import timezone
+from lxml import etree
+
+from clinic.db import atomic
+from oncology.cosd_checks import CheckReport, check_export
+from oncology.models import CosdSubmission, Episode, Treatment, Tumour
+
+COSD_NAMESPACE = getattr(
+    settings, "COSD_XML_NAMESPACE", "http://www.datadictionary.nhs.uk/messages/COSD-v10-0"
+)
+COLORECTAL_ICD10 = ("C18", "C19", "C20")
+BATCH = 500
+# Record IDs are UUIDs derived from the episode, so a pathway keeps its ID in every submission.
+RECORD_ID_NAMESPACE = uuid.UUID("6f1d3c2a-6c43-5d1e-9a57-3c0e2f8b9d41")
+
+# stored value (lower case, "_" for blanks and dashes) -> COSD code, one dict per coded item.
+# fmt: off
+MAPPING: dict[str, dict[str, str]] = {
+    "gender": {"m": "1", "male": "1", "f": "2", "female": "2", "o": "9", "other": "9"},
+    "treatment_intent": {"curative": "C", "palliative": "P", "unknown": "9"},
+    "treatment_modality": {
+        "surgery": "01", "chemotherapy": "02", "hormone_therapy": "03", "radiotherapy": "05",
+        "watch_and_wait": "08", "targeted_therapy": "14", "immunotherapy": "15", "other": "97",
+    },
+    "surgical_access_type": {
+        "open": "1", "laparoscopic_converted_planned": "2", "laparoscopic_converted": "3",
+        "laparoscopic_converted_to_open": "3", "laparoscopic": "4", "robotic": "5",
+        "not_applicable": "Z",
+    },
+    "surgical_urgency_type": {
+        "emergency": "1", "immediate": "1", "urgent": "2", "expedited": "3", "elective": "4",
+    },
+    "asa_grade": {str(grade): str(grade) for grade in range(1, 7)},
+    "crm_status": {
+        "clear": "07", "close": "08", "involved": "05", "uncertain": "06",
+        "not_applicable": "98", "unknown": "99",
+    },
+    "tnm_version": {"7": "7", "8": "8"},
+    # ICD-O-3 morphology -> SNOMED CT morphologic abnormality (only codes we have verified).
+    "morphology_snomed": {"8140/3": "35917007", "8480/3": "72495009", "8490/3": "87737001"},
+}
+TNM_CATEGORIES = {
+    "t_stage": {"X", "0", "is", "1", "2", "3", "4", "4a", "4b"},
+    "n_stage": {"X", "0", "1", "1a", "1b", "1c", "2", "2a", "2b"},
+    "m_stage": {"X", "0", "1", "1a", "1b", "1c"},
+}
+# fmt: on
+ICD10_COLORECTAL = re.compile(r"^C(18[0-9]|19X|20X)$")
+OPCS4 = re.compile(r"^[A-Z][0-9]{3}$")
+ODS = re.compile(r"^[A-Z0-9]{3,9}$")
+ICDO3 = re.compile(r"^[0-9]{4}/[0-9]$")
+SNOMED_ID = re.compile(r"^[0-9]{6,18}$")
+
+
+@dataclass
+class CosdRecord:
+    """One patient pathway (an episode with a colorectal primary), its items as COSD codes.
+
+    `items` holds the coded values (None when not held); `invalid` the stored values that are
+    present but fit no code list, by item name. Treatments carry their own items and invalid.
+    """
+
+    episode_id: str
+    patient_id: str
+    items: dict[str, object] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+    treatments: list["CosdRecord"] = field(default_factory=list)
+
+    @property
+    def record_id(self) -> str:
+        return str(uuid.uuid5(RECORD_ID_NAMESPACE, self.episode_id))
+
+
+@dataclass
+class Header:
+    number: int | None
+    organisation: str
+    period_start: date
+    period_end: date
+    created_at: datetime
+    record_count: int
+
+
+def _key(value) -> str:
+    return re.sub(r"[\s\-]+", "_", str(value).strip().lower())
+
+
+def coded(record: CosdRecord, item: str, stored, table: str | None = None) -> None:
+    """Put `stored` mapped through MAPPING[table or item] into the record, or note it invalid."""
+    if stored in (None, ""):
+        record.items[item] = None
+        return
+    code = MAPPING[table or item].get(_key(stored))
+    record.items[item] = code
+    if code is None:
+        record.invalid[item] = str(stored)
+
+
+def formatted(record: CosdRecord, item: str, stored, normalise, pattern: re.Pattern) -> None:
+    """Put a normalised free-format code (ICD-10, OPCS-4, ODS, NHS number) into the record."""
+    if stored in (None, ""):
+        record.items[item] = None
+        return
+    value = normalise(str(stored))
+    ok = bool(pattern.match(value))
+    record.items[item] = value if ok else None
+    if not ok:
+        record.invalid[item] = str(stored)
+
+
+def icd10(value: str) -> str:
+    """`C18.7` -> `C187`; three-character codes take the `X` filler NHS data sets use (`C20X`)."""
+    code = value.strip().upper().replace(".", "")
+    return code + "X" if len(code) == 3 else code
+
+
+def opcs4(value: str) -> str:
+    return value.strip().upper().replace(".", "")
+
+
+def nhs_number(value: str) -> str:
+    digits = re.sub(r"[\s\-]", "", value)
+    return digits if nhs_number_is_valid(digits) else ""
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """Ten digits whose last is the modulus 11 check digit of the first nine."""
+    if not re.fullmatch(r"[0-9]{10}", digits):
+        return False
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    return {11: 0}.get(check, check) == int(digits[9])
+
+
+def local_date(value) -> date | None:
+    if value is None:
+        return None
+    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+def tnm_category(value, letter: str) -> str:
+    """`T3`, `pT4a`, `ycN1` or `3` -> `3`, `4a`, `1`; COSD carries the category without prefix."""
+    text = str(value).strip()
+    return re.sub(rf"^[cpyra]*{letter}", "", text, flags=re.IGNORECASE)
+
+
+def birth_date(extra: dict) -> tuple[date | None, str | None]:
+    raw = next((extra[k] for k in ("dob", "date_of_birth", "birth_date") if extra.get(k)), None)
+    if raw is None:
+        return None, None
+    try:
+        return date.fromisoformat(str(raw)[:10]), None
+    except ValueError:
+        return None, str(raw)
+
+
+def _colorectal_primary(prefix: str = "") -> Q:
+    sites = Q()
+    for site in COLORECTAL_ICD10:
+        sites |= Q(**{f"{prefix}icd10_code__istartswith": site})
+    return Q(**{f"{prefix}tumour_type": Tumour.Type.PRIMARY}) & sites
+
+
+def _bounds(period_start: date, period_end: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(period_start, time.min), zone)
+    end = timezone.make_aware(datetime.combine(period_end + timedelta(days=1), time.min), zone)
+    return start, end
+
+
+def pathway_ids(period_start: date, period_end: date) -> list[str]:
+    """Episodes with a colorectal primary diagnosed, or any treatment given, within the period."""
+    start, end = _bounds(period_start, period_end)
+    in_period = {"diagnosis_date__gte": start, "diagnosis_date__lt": end}
+    ids = set(
+        Tumour.objects.filter(_colorectal_primary(), **in_period).values_list(
+            "episode_id", flat=True
+        )
+    )
+    treated = (
+        set(
+            Treatment.objects.filter(treatment_date__gte=start, treatment_date__lt=end).values_list(
+                "episode_id", flat=True
+            )
+        )
+        - ids
+    )
+    if treated:
+        ids |= set(
+            Tumour.objects.filter(
+                _colorectal_primary(), episode_id__in=sorted(treated)
+            ).values_list("episode_id", flat=True)
+        )
+    live = Episode.objects.filter(pk__in=sorted(ids)).exclude(
+        episode_status=Episode.Status.CANCELLED
+    )
+    return sorted(live.values_list("id", flat=True))
+
+
+def records(episode_ids: list[str]):
+    """Yield a CosdRecord per episode, reading patients, tumours and treatments per batch."""
+    for offset in range(0, len(episode_ids), BATCH):
+        batch = episode_ids[offset : offset + BATCH]
+        episodes = Episode.objects.filter(pk__in=batch).select_related("patient").order_by("id")
+        tumours, treatments = {}, {}
+        for tumour in Tumour.objects.filter(_colorectal_primary(), episode_id__in=batch):
+            tumours.setdefault(tumour.episode_id, []).append(tumour)
+        for treatment in Treatment.objects.filter(episode_id__in=batch):
+            treatments.setdefault(treatment.episode_id, []).append(treatment)
+        for episode in episodes:
+            yield build_record(episode, tumours.get(episode.id, []), treatments.get(episode.id, []))
+
+
+def build_record(
+    episode: Episode, tumours: list[Tumour], treatments: list[Treatment]
+) -> CosdRecord:
+    patient = episode.patient
+    record = CosdRecord(episode_id=episode.id, patient_id=patient.pk)
+    formatted(
+        record,
+        "nhs_number",
+        episode.nhs_number or patient.extra.get("nhs_number"),
+        nhs_number,
+        re.compile(r"^[0-9]{10}$"),
+    )
+    record.items["local_patient_id"] = episode.mrn or patient.uhid or patient.pk
+    record.items["birth_date"], bad_dob = birth_date(patient.extra or {})
+    if bad_dob:
+        record.invalid["birth_date"] = bad_dob
+    coded(record, "gender", patient.gender)
+    record.items["referral_date"] = local_date(episode.referral_date)
+    record.items["first_seen_date"] = local_date(episode.first_seen_date)
+    dated = sorted(tumours, key=lambda t: (t.diagnosis_date is None, t.diagnosis_date, t.position))
+    if dated:
+        _tumour_items(record, dated[0])
+    for treatment in sorted(treatments, key=lambda t: (t.treatment_date is None, t.treatment_date)):
+        record.treatments.append(_treatment(treatment))
+    return record
+
+
+def _tumour_items(record: CosdRecord, tumour: Tumour) -> None:
+    record.items["diagnosis_date"] = local_date(tumour.diagnosis_date)
+    formatted(record, "icd10_code", tumour.icd10_code, icd10, ICD10_COLORECTAL)
+    morphology = (tumour.snomed_morphology_code or "").strip()
+    record.items["morphology_icdo3"] = morphology if ICDO3.match(morphology) else None
+    snomed = (
+        morphology if SNOMED_ID.match(morphology) else MAPPING["morphology_snomed"].get(morphology)
+    )
+    record.items["morphology_snomed"] = snomed
+    if morphology and not snomed:
+        record.invalid["morphology_snomed"] = morphology
+    staging = tumour.tnm_staging or {}
+    version = re.sub(r"[^0-9]", "", str(staging.get("tnm_version") or ""))
+    coded(record, "tnm_version", version or None)
+    for item, letter in (("t_stage", "T"), ("n_stage", "N"), ("m_stage", "M")):
+        stored = staging.get(item)
+        value = tnm_category(stored, letter) if stored not in (None, "") else None
+        ok = value is None or value in TNM_CATEGORIES[item]
+        record.items[item] = value if ok else None
+        if not ok:
+            record.invalid[item] = str(stored)
+    pathology = tumour.pathology or {}
+    for item in ("lymph_nodes_examined", "lymph_nodes_positive"):
+        record.items[item] = _count(record, item, pathology.get(item))
+    coded(record, "crm_status", pathology.get("crm_status"))
+
+
+def _count(record: CosdRecord, item: str, stored) -> int | None:
+    if stored in (None, ""):
+        return None
+    try:
+        value = int(stored)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        record.invalid[item] = str(stored)
+        return None
+    return value
+
+
+def _treatment(treatment: Treatment) -> CosdRecord:
+    item = CosdRecord(episode_id=treatment.id, patient_id=treatment.patient_id)
+    item.items["start_date"] = local_date(treatment.treatment_date)
+    coded(item, "treatment_modality", treatment.treatment_type)
+    coded(item, "treatment_intent", treatment.treatment_intent)
+    formatted(item, "provider", treatment.provider_organisation, lambda v: v.strip().upper(), ODS)
+    item.items["surgery"] = treatment.treatment_type == Treatment.Type.SURGERY
+    if item.items["surgery"]:
+        formatted(item, "opcs4_code", treatment.opcs4_code, opcs4, OPCS4)
+        coded(item, "surgical_access_type", treatment.surgical_access_type)
+        coded(item, "surgical_urgency_type", treatment.surgical_urgency_type)
+        coded(item, "asa_grade", treatment.asa_grade)
+    return item
+
+
+def submitting_organisation(cosd_records: list[CosdRecord]) -> str:
+    """The setting, else the provider most treatments in the submission name, else ''."""
+    configured = getattr(settings, "COSD_ORGANISATION_CODE", "")
+    if configured:
+        return configured.strip().upper()
+    providers = Counter(
+        t.items["provider"] for r in cosd_records for t in r.treatments if t.items.get("provider")
+    )
+    return providers.most_common(1)[0][0] if providers else ""
+
+
+def filename(header: Header) -> str:
+    """Our own naming (the technical guidance's pattern is not public): see docs/cosd-mapping.md."""
+    number = f"{header.number:06d}" if header.number is not None else "PREVIEW"
+    return (
+        f"COSD_{header.organisation or 'XXXXX'}_CO_{header.period_start:%Y%m%d}_"
+        f"{header.period_end:%Y%m%d}_{number}.xml"
+    )
+
+
+def _text(value) -> str:
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
+def _section(parent, tag: str, fields: list[tuple[str, str | None, object]]):
+    """Append <tag> with the fields that hold a value (as @attr or text); nothing if none do."""
+    present = [(name, attr, value) for name, attr, value in fields if value not in (None, "")]
+    if not present:
+        return None
+    node = etree.SubElement(parent, tag)
+    for name, attr, value in present:
+        child = etree.SubElement(node, name)
+        if attr:
+            child.set(attr, _text(value))
+        else:
+            child.text = _text(value)
+    return node
+
+
+def record_element(record: CosdRecord) -> etree._Element:
+    i = record.items.get
+    node = etree.Element("COSDRecord")
+    etree.SubElement(node, "Id", root=record.record_id)
+    body = etree.SubElement(node, "ColorectalRecord")
+    _section(
+        body,
+        "LinkagePatientId",
+        [
+            ("NhsNumber", "extension", i("nhs_number")),
+            ("LocalPatientId", "extension", i("local_patient_id")),
+            ("PersonBirthDate", None, i("birth_date")),
+        ],
+    )
+    _section(body, "Demographics", [("PersonStatedGenderCode", "code", i("gender"))])
+    pathway = etree.SubElement(body, "PrimaryPathway")
+    _section(
+        pathway,
+        "ReferralAndFirstStageOfPatientPathway",
+        [
+            ("CancerReferralToTreatmentPeriodStartDate", None, i("referral_date")),
+            ("DateFirstSeen", None, i("first_seen_date")),
+        ],
+    )
+    _section(
+        pathway,
+        "LinkageDiagnosticDetails",
+        [
+            ("PrimaryDiagnosisIcd", "code", i("icd10_code")),
+            ("DateOfPrimaryDiagnosisClinicallyAgreed", None, i("diagnosis_date")),
+        ],
+    )
+    _section(
+        pathway,
+        "Diagnosis",
+        [
+            ("MorphologyIcd-o-3", "code", i("morphology_icdo3")),
+            ("MorphologySnomed", "code", i("morphology_snomed")),
+        ],
+    )
+    _section(
+        pathway,
+        "Staging",
+        [
+            ("TnmVersionNumber", "code", i("tnm_version")),
+            ("TCategoryFinalPretreatment", None, i("t_stage")),
+            ("NCategoryFinalPretreatment", None, i("n_stage")),
+            ("MCategoryFinalPretreatment", None, i("m_stage")),
+        ],
+    )
+    if not len(pathway):
+        body.remove(pathway)
+    for treatment in record.treatments:
+        _treatment_element(body, treatment)
+    _section(
+        body,
+        "Pathology",
+        [
+            ("NumberOfNodesExamined", None, i("lymph_nodes_examined")),
+            ("NumberOfNodesPositive", None, i("lymph_nodes_positive")),
+            ("ExcisionMarginCircumferential", "code", i("crm_status")),
+        ],
+    )
+    return node
+
+
+def _treatment_element(body, treatment: CosdRecord) -> None:
+    t = treatment.items.get
+    node = _section(
+        body,
+        "Treatment",
+        [
+            ("TreatmentStartDateCancer", None, t("start_date")),
+            ("CancerTreatmentModality", "code", t("treatment_modality")),
+            ("CancerTreatmentIntent", "code", t("treatment_intent")),
+            ("ProviderTreatmentStartSiteCode", "extension", t("provider")),
+        ],
+    )
+    if node is not None and t("surgery"):
+        _section(
+            node,
+            "Surgery",
+            [
+                ("ProcedureDate", None, t("start_date")),
+                ("PrimaryProcedureOpcs", "code", t("opcs4_code")),
+                ("SurgicalAccessType", "code", t("surgical_access_type")),
+                ("SurgicalUrgencyType", "code", t("surgical_urgency_type")),
+                ("AsaScore", "code", t("asa_grade")),
+            ],
+        )
+
+
+def write_xml(out, header: Header, cosd_records) -> None:
+    """Stream the submission to the binary file `out`: header first, then one record at a time."""
+    number = "" if header.number is None else str(header.number)
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(f"{{{COSD_NAMESPACE}}}COSD", nsmap={"cosd": COSD_NAMESPACE}):
+            head = etree.Element("Header")
+            _section(
+                head,
+                "Header",
+                [
+                    ("Id", "extension", number),
+                    ("OrgIdSubmitting", "extension", header.organisation),
+                    ("RecordCount", None, header.record_count),
+                    ("ReportingPeriodStartDate", None, header.period_start),
+                    ("ReportingPeriodEndDate", None, header.period_end),
+                    ("FileCreationDateTime", None, header.created_at),
+                ],
+            )
+            for element in head[0]:
+                xf.write(element)
+            for record in cosd_records:
+                xf.write(record_element(record))
+
+
+@dataclass
+class CosdExport:
+    header: Header
+    records: list[CosdRecord]
+    report: CheckReport
+
+
+class CosdChecksFailed(Exception):
+    """Errors in the pre-submission checks block the submission; warnings do not."""
+
+    def __init__(self, export: CosdExport):
+        self.export = export
+        super().__init__(f"{len(export.report.errors)} error(s) block this COSD submission.")
+
+
+def cosd_prepare(*, period_start: date, period_end: date) -> CosdExport:
+    """Select, map and check a period's colorectal pathways; writes nothing, allocates nothing."""
+    if period_end < period_start:
+        raise ValidationError({"to": ["The period must end on or after its start."]})
+    cosd_records = list(records(pathway_ids(period_start, period_end)))
+    header = Header(
+        number=None,
+        organisation=submitting_organisation(cosd_records),
+        period_start=period_start,
+        period_end=period_end,
+        created_at=timezone.localtime().replace(microsecond=0),
+        record_count=len(cosd_records),
+    )
+    return CosdExport(
+        header=header, records=cosd_records, report=check_export(header, cosd_records)
+    )
+
+
+def export_dir() -> Path:
+    return Path(getattr(settings, "COSD_EXPORT_DIR", settings.BASE_DIR / "var" / "cosd"))
+
+
+def cosd_submit(
+    *, period_start: date, period_end: date, by=None
+) -> tuple[CosdSubmission, CosdExport]:
+    """Check, take the next submission number and write the XML file; raise CosdChecksFailed."""
+    export = cosd_prepare(period_start=period_start, period_end=period_end)
+    if export.report.errors:
+        raise CosdChecksFailed(export)
+    submission = _allocate(
+        period_start=period_start,
+        period_end=period_end,
+        created_by=by,
+        record_count=export.header.record_count,
+    )
+    export.header.number = submission.number
+    name = filename(export.header)
+    path = export_dir() / name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        with open(partial, "wb") as out:
+            write_xml(out, export.header, export.records)
+        partial.replace(path)
+    except OSError:
+        # Nothing left the building: give the number back so the sequence has no gap.
+        CosdSubmission.objects.filter(pk=submission.number).delete()
+        raise
+    CosdSubmission.objects.filter(pk=submission.number).update(filename=name)
+    submission.filename = name
+    return submission, export
+
+
+def _allocate(attempts: int = 5, **fields) -> CosdSubmission:
+    """Next number = highest + 1; the primary key settles two exports racing for the same one."""
+    for attempt in range(attempts):
+        last = CosdSubmission.objects.order_by("-number").values_list("number", flat=True).first()
+        try:
+            with atomic():
+                return CosdSubmission.objects.create(number=(last or 0) + 1, **fields)
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def submission_path(submission: CosdSubmission) -> Path | None:
+    path = export_dir() / submission.filename if submission.filename else None
+    return path if path and path.is_file() else None
