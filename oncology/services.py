@@ -38,6 +38,7 @@ class SplitOutcome:
     episodes_seen: int = 0
     episodes_changed: int = 0
     items_moved: Counter = field(default_factory=Counter)  # by record kind
+    items_seen: Counter = field(default_factory=Counter)  # embedded items met by a split
     warnings: Counter = field(default_factory=Counter)
     warning_examples: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
@@ -204,6 +205,9 @@ def _split_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -> 
     holding = [ep for ep in episodes if any(ep.arrays[a] for a in _ARRAYS)]
     if not holding:
         return
+    for ep in holding:
+        for spec in SPECS:
+            out.items_seen[spec.label] += len(ep.arrays[spec.array] or [])
     patients = _patients({ep.patient_id for ep in holding if ep.patient_id})
     rows: dict[Spec, list[dict]] = {spec: [] for spec in SPECS}
     failed: dict[str, str] = {}
