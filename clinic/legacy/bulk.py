@@ -135,7 +135,7 @@ def _read_raw(model, pks: list, columns: list[str]) -> dict[Any, tuple]:
     cursor = connection.connection.cursor()
     # ifnull() hides the declared type, so Django's registered sqlite3 converters leave the
     # stored text alone and it compares with what we would write.
-    select = ", ".join([f'"{pk_col}"', *(f'ifnull("{c}", NULL)' for c in columns)])
+    select = ", ".join(f'ifnull("{c}", NULL)' for c in [pk_col, *columns])
     for start in range(0, len(pks), _READ_CHUNK):
         chunk = pks[start : start + _READ_CHUNK]
         marks = ",".join("?" * len(chunk))
@@ -275,10 +275,14 @@ def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str
         return {}
     cols = _columns(model, connection.vendor)
     wanted = [cols[name] for name in fields]
-    raw = _read_raw(model, pks, [c.column for c in wanted])
+    ((_, to_db),) = _converters(model, [model._meta.pk.attname])
+    by_db = {to_db(pk): pk for pk in pks}
+    raw = _read_raw(model, list(by_db), [c.column for c in wanted])
     out = {}
-    for pk, values in raw.items():
-        out[pk] = {c.attname: _from_db(c.field, v) for c, v in zip(wanted, values, strict=True)}
+    for db_pk, values in raw.items():
+        out[by_db[db_pk]] = {
+            c.attname: _from_db(c.field, v) for c, v in zip(wanted, values, strict=True)
+        }
     return out
 
 

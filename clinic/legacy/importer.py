@@ -1,0 +1,285 @@
+"""Import legacy files: read → normalise → check references and races → upsert in batches.
+
+Each batch is written in one `clinic.db.atomic()` block, so a crash (even `kill -9`) leaves
+whole batches; as every write is an upsert by a stable ID, re-running converges on the same
+database. A file that cannot be read stops the import: the records before the failure point
+are kept (the batch they are in is written), later files are not read (exit code 2).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from clinic.db import atomic
+from clinic.legacy import bulk, queue_races
+from clinic.legacy.normalise import NORMALISERS, Rejected
+from clinic.legacy.readers import Item, ReadError, read_items
+from clinic.legacy.report import FileReport, RejectsFile, Report
+from oncology.models import Episode
+from patients.models import HistoryEntry, Note, Patient
+from queue_app.models import QueueEntry
+
+ORDER = ("patients", "queue", "notes", "history", "episodes")
+ID_FIELDS = {
+    "patients": "patient_id", "queue": "queue_id", "notes": "note_id",
+    "history": "history_id", "episodes": "_id",
+}  # fmt: skip
+_CHUNK = 900
+
+
+def find_files(paths: list[str], only: set[str] | None = None) -> dict[str, str]:
+    """{kind: path} in import order; a directory contributes the files named after the kinds."""
+    found: dict[str, str] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for kind in ORDER:
+                for suffix in (".json", ".jsonl", ".ndjson"):
+                    if (path / f"{kind}{suffix}").is_file():
+                        found[kind] = str(path / f"{kind}{suffix}")
+        elif path.is_file():
+            kind = path.name.split(".")[0]
+            if kind not in ORDER:
+                raise ValueError(
+                    f"{path.name}: cannot tell what it holds; name it one of "
+                    + ", ".join(f"{k}.json" for k in ORDER)
+                )
+            found[kind] = str(path)
+        else:
+            raise ValueError(f"{given}: no such file or directory")
+    return {k: found[k] for k in ORDER if k in found and (not only or k in only)}
+
+
+def _in_chunks(values, query: Callable) -> dict:
+    values, out = list(values), {}
+    for start in range(0, len(values), _CHUNK):
+        out.update(query(values[start : start + _CHUNK]))
+    return out
+
+
+class Importer:
+    def __init__(self, *, dry_run=False, batch_size=5000, rejects=None, on_batch=None):
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.rejects = rejects or RejectsFile(None)
+        self.on_batch = on_batch or (lambda report: None)
+        # A dry run writes nothing, so what earlier files "created" is remembered here instead.
+        self.dry = {"patients": {}, "uhids": {}, "claims": {}, "counters": {}} if dry_run else None
+        self.repeated: set[str] = set()
+        self.first_copy: dict[str, dict] = {}
+
+    def run(self, files: dict[str, str]) -> Report:
+        report = Report(dry_run=self.dry_run, rejects_file=self.rejects.path)
+        for kind, path in files.items():
+            fr = FileReport(file=os.path.basename(path), kind=kind)
+            report.files.append(fr)
+            started = time.monotonic()
+            try:
+                self._import_file(kind, path, fr)
+            except ReadError as exc:
+                fr.error = {"message": str(exc), "offset": exc.offset, "reason": exc.reason}
+            fr.seconds = time.monotonic() - started
+            if fr.error:
+                break
+        report.finish()
+        return report
+
+    def _import_file(self, kind: str, path: str, fr: FileReport) -> None:
+        if kind == "queue":
+            day_max, self.repeated = queue_races.prescan(path)
+            self.first_copy = {}
+            queue_races.raise_counters(day_max, self.dry and self.dry["counters"])
+        normalise, batch = NORMALISERS[kind], []
+        try:
+            for item in read_items(path, kind):
+                if item.error:
+                    self._reject(fr, item, None, item.error)
+                    continue
+                try:
+                    batch.append((item, normalise(item.record, item.key)))
+                except Rejected as exc:
+                    self._reject(fr, item, self._raw_id(kind, item), str(exc))
+                    continue
+                if len(batch) >= self.batch_size:
+                    self._flush(kind, batch, fr)
+                    batch = []
+        finally:
+            if batch:
+                self._flush(kind, batch, fr)
+
+    def _flush(self, kind: str, batch: list, fr: FileReport) -> None:
+        with atomic():
+            getattr(self, f"_write_{kind}")(batch, fr)
+        self.on_batch(fr)
+
+    @staticmethod
+    def _raw_id(kind: str, item: Item):
+        if item.key is not None and kind in {"patients", "queue"}:
+            return item.key
+        record = item.record if isinstance(item.record, dict) else {}
+        return record.get(ID_FIELDS[kind])
+
+    def _reject(self, fr: FileReport, item: Item, record_id, reason: str) -> None:
+        fr.rejected += 1
+        record = item.original if item.original is not None else item.record
+        self.rejects.write(fr.file, item.position, record_id, reason, record, raw=item.raw)
+
+    def _upsert(self, model, rows: list[dict], fr: FileReport) -> None:
+        # Rows that lack a timestamp leave it out (default on insert, untouched on update).
+        groups = defaultdict(list)
+        for row in rows:
+            groups[tuple(row)].append(row)
+        for group in groups.values():
+            counts = bulk.upsert(model, group, dry_run=self.dry_run)
+            fr.created += counts.created
+            fr.updated += counts.updated
+            fr.unchanged += counts.unchanged
+
+    # -- references -----------------------------------------------------------------------
+
+    def _known_patients(self, ids) -> set[str]:
+        found = _in_chunks(
+            ids,
+            lambda c: {
+                pk: True for pk in Patient.objects.filter(pk__in=c).values_list("pk", flat=True)
+            },
+        )
+        if self.dry:
+            found.update({pk: True for pk in ids if pk in self.dry["patients"]})
+        return set(found)
+
+    def _uhid_owners(self, uhids) -> dict[str, str]:
+        owners = _in_chunks(
+            uhids, lambda c: dict(Patient.objects.filter(uhid__in=c).values_list("uhid", "pk"))
+        )
+        if self.dry:
+            owners.update({u: self.dry["uhids"][u] for u in uhids if u in self.dry["uhids"]})
+        return owners
+
+    # -- one writer per kind ------------------------------------------------------------------
+
+    def _write_patients(self, batch, fr) -> None:
+        owners = self._uhid_owners({row["uhid"] for _, row in batch if row["uhid"]})
+        keep = []
+        for item, row in batch:
+            uhid = row["uhid"]
+            owner = owners.get(uhid) if uhid else None
+            if owner not in (None, row["id"]):
+                self._reject(fr, item, row["id"], f"UHID {uhid} already belongs to patient {owner}")
+                continue
+            if uhid:
+                owners[uhid] = row["id"]
+            keep.append(row)
+        self._upsert(Patient, keep, fr)
+        if self.dry:
+            self.dry["patients"].update({row["id"]: True for row in keep})
+            self.dry["uhids"].update({row["uhid"]: row["id"] for row in keep if row["uhid"]})
+
+    def _checked_children(self, batch, fr, what: str) -> list[tuple[Item, dict]]:
+        known = self._known_patients({row["patient_id"] for _, row in batch})
+        keep = []
+        for item, row in batch:
+            if row["patient_id"] in known:
+                keep.append((item, row))
+            else:
+                reason = (
+                    f"{what} names patient {row['patient_id']}, "
+                    "who is not in patients.json or the database"
+                )
+                self._reject(fr, item, row["id"], reason)
+        return keep
+
+    def _write_notes(self, batch, fr) -> None:
+        self._upsert(Note, [row for _, row in self._checked_children(batch, fr, "the note")], fr)
+
+    def _write_history(self, batch, fr) -> None:
+        rows = [row for _, row in self._checked_children(batch, fr, "the history entry")]
+        self._upsert(HistoryEntry, rows, fr)
+
+    def _write_queue(self, batch, fr) -> None:
+        keep = []
+        for item, row in self._checked_children(batch, fr, "the queue entry"):
+            if row["id"] in self.repeated:
+                first = self.first_copy.get(row["id"])
+                if first is None:
+                    self.first_copy[row["id"]] = dict(row)
+                elif first == row:
+                    fr.unchanged += 1
+                    fr.warn(
+                        "duplicate_queue_id_merged",
+                        item.position,
+                        row["id"],
+                        "written twice identically; imported once",
+                    )
+                    continue
+                else:
+                    fr.warn(
+                        "duplicate_queue_id_rejected",
+                        item.position,
+                        row["id"],
+                        "written twice with different details; the later copy is rejected",
+                    )
+                    self._reject(
+                        fr,
+                        item,
+                        row["id"],
+                        "this queue_id appeared earlier in the file "
+                        "with different details (the old system wrote it twice)",
+                    )
+                    continue
+            keep.append((item, row))
+        self._warn_names(keep, fr)
+        rows = [row for _, row in keep]
+        dry = self.dry
+        events, bumped = queue_races.assign_tokens(
+            rows, dry and dry["claims"], dry and dry["counters"]
+        )
+        positions = {id(row): item.position for item, row in keep}
+        for row, (day, token), what in events:
+            fr.warn(
+                "token_collision",
+                positions[id(row)],
+                row["id"],
+                f"token {token} on {day} was already taken; {what}",
+                day=day.isoformat(),
+                token=token,
+                new_token=row["token_number"],
+            )
+        self._upsert(QueueEntry, rows, fr)
+        queue_races.save_counters(bumped, dry and dry["counters"])
+
+    def _warn_names(self, keep, fr) -> None:
+        names = _in_chunks(
+            {row["patient_id"] for _, row in keep},
+            lambda c: dict(Patient.objects.filter(pk__in=c).values_list("pk", "name")),
+        )
+        for item, row in keep:
+            name = names.get(row["patient_id"])
+            if row["patient_name"] and name is not None and name != row["patient_name"]:
+                fr.warn(
+                    "patient_name_differs",
+                    item.position,
+                    row["id"],
+                    f"patient_name {row['patient_name']!r} differs from the patient's "
+                    f"name {name!r}; kept as written",
+                )
+
+    def _write_episodes(self, batch, fr) -> None:
+        mrns = {row["mrn"] for _, row in batch}
+        by_uhid = self._uhid_owners(mrns)
+        by_id = self._known_patients(mrns - set(by_uhid))
+        rows = []
+        for item, row in batch:
+            patient_id = by_uhid.get(row["mrn"]) or (row["mrn"] if row["mrn"] in by_id else None)
+            if patient_id is None:
+                reason = (
+                    f"no patient has UHID or patient ID {row['mrn']} (the episode's patient_id)"
+                )
+                self._reject(fr, item, row["id"], reason)
+                continue
+            rows.append(row | {"patient_id": patient_id})
+        self._upsert(Episode, rows, fr)

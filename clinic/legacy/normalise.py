@@ -1,0 +1,288 @@
+"""Pure record normalisers: one legacy dict in, a clean row (bulk.upsert shape) or `Rejected` out.
+
+Rules (LEGACY_FORMATS.md): timestamps become aware UTC datetimes (no offset = clinic-local
+`TIME_ZONE`; a plain date = local midnight); null, missing and "" mean unknown; a number where
+an ID or text is expected is read as its decimal string; gender codes become M/F/O; fields we
+do not model go to `extra`. A timestamp missing from the file is left out of the row, so a
+new record gets "now" and a re-import does not touch the stored value.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from functools import cache
+
+from django.conf import settings
+
+from clinic.ids import derived_id
+
+
+class Rejected(Exception):  # noqa: N818 - reads as an outcome: raise Rejected("why")
+    """The record cannot be imported; the message is for a clinic administrator."""
+
+
+GENDERS = {
+    "m": "M", "male": "M", "f": "F", "female": "F", "o": "O", "other": "O",
+}  # fmt: skip
+QUEUE_STATUSES = {
+    "waiting", "nurse_completed", "ready_for_doctor", "in_consultation", "completed", "cancelled",
+}  # fmt: skip
+PRIORITIES = {"normal", "urgent", "emergency"}
+NOTE_TYPES = {"SOAP", "audio_transcription", "manual"}
+HISTORY_TYPES = {"prescription", "diagnosis", "visit", "lab_result"}
+HISTORY_SOURCES = {"digitizer", "manual", "import"}
+EPISODE_STATUSES = {"active", "completed", "cancelled"}
+
+PATIENT_FIELDS = {
+    "patient_id",
+    "uhid",
+    "name",
+    "age",
+    "gender",
+    "phone",
+    "created_at",
+    "updated_at",
+}
+QUEUE_TIMES = ("started_at", "nurse_completed_at", "timeline_ready_at", "completed_at")
+QUEUE_FIELDS = {
+    "queue_id", "patient_id", "patient_name", "token_number", "priority", "status", "added_at",
+    *QUEUE_TIMES,
+}  # fmt: skip
+NOTE_FIELDS = {
+    "note_id", "patient_id", "type", "content", "audio_file_url", "created_by", "created_at",
+    "updated_at",
+}  # fmt: skip
+HISTORY_FIELDS = {
+    "history_id", "patient_id", "type", "date", "content", "source", "document_id",
+    "created_at", "updated_at",
+}  # fmt: skip
+EPISODE_DATES = ("referral_date", "first_seen_date", "mdt_discussion_date")
+EPISODE_FIELDS = {
+    "_id", "patient_id", "nhs_number", "condition_type", "cancer_type", "lead_clinician",
+    "episode_status", "created_at", "last_modified_at", "treatments", "tumours", *EPISODE_DATES,
+}  # fmt: skip
+
+
+@cache
+def local_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def timestamp(value, field: str) -> datetime.datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Rejected(f"{field} is not a date or time: {value!r}")
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejected(f"{field} is not a date or time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_zone())
+    return moment.astimezone(datetime.UTC)
+
+
+def text(value, field: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_text(value)
+    raise Rejected(f"{field} should be text, not {type(value).__name__}")
+
+
+def identifier(value, field: str) -> str:
+    ident = text(value, field).strip()
+    if not ident:
+        raise Rejected(f"the record has no {field}")
+    return ident
+
+
+def _number_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _int(value, field: str, low: int, high: int) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value) if isinstance(value, str) else value
+        if isinstance(number, bool) or not float(number).is_integer():
+            raise ValueError
+        number = int(number)
+    except (TypeError, ValueError):
+        raise Rejected(f"{field} is not a whole number: {value!r}") from None
+    if not low <= number <= high:
+        raise Rejected(f"{field} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _choice(value, field: str, allowed: set[str], default: str) -> str:
+    if value is None or value == "":
+        return default
+    if value not in allowed:
+        raise Rejected(f"{field} {value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _extra(record: dict, known: set[str]) -> dict:
+    return {k: v for k, v in record.items() if k not in known}
+
+
+def _times(row: dict, record: dict, names) -> dict:
+    for name in names:
+        moment = timestamp(record.get(name), name)
+        if moment is not None:
+            row[name] = moment
+    return row
+
+
+def patient(record, key: str | None = None) -> dict:
+    if not isinstance(record, dict):
+        raise Rejected("the patient is not a JSON object")
+    pk = identifier(key if key is not None else record.get("patient_id"), "patient_id")
+    name = text(record.get("name"), "name")
+    if not name.strip():
+        raise Rejected("the patient has no name")
+    uhid = text(record.get("uhid"), "uhid").strip() or None
+    if uhid is not None and not uhid.isdigit():
+        raise Rejected(f"the UHID must be digits only, not {uhid!r}")
+    gender = record.get("gender")
+    if gender:
+        gender = GENDERS.get(str(gender).strip().lower())
+        if gender is None:
+            raise Rejected(f"gender {record['gender']!r} is not M, F, O, male, female or other")
+    row = {
+        "id": pk,
+        "uhid": uhid,
+        "name": name,
+        "age": _int(record.get("age"), "age", 0, 130),
+        "gender": gender or "",
+        "phone": text(record.get("phone"), "phone"),
+        "extra": _extra(record, PATIENT_FIELDS),
+    }
+    return _times(row, record, ("created_at", "updated_at"))
+
+
+def queue_entry(record, key: str | None = None) -> dict:
+    if not isinstance(record, dict):
+        raise Rejected("the queue entry is not a JSON object")
+    added_at = timestamp(record.get("added_at"), "added_at")
+    if added_at is None:
+        raise Rejected("the queue entry has no added_at time")
+    token = _int(record.get("token_number"), "token_number", 1, 2**31 - 1)
+    if token is None:
+        raise Rejected("the queue entry has no token_number")
+    status = record.get("status")
+    if status not in QUEUE_STATUSES:
+        raise Rejected(f"status {status!r} is not one of {', '.join(sorted(QUEUE_STATUSES))}")
+    row = {
+        "id": identifier(key if key is not None else record.get("queue_id"), "queue_id"),
+        "patient_id": identifier(record.get("patient_id"), "patient_id"),
+        "patient_name": text(record.get("patient_name"), "patient_name"),
+        "token_number": token,
+        "day": added_at.astimezone(local_zone()).date(),
+        "priority": _choice(record.get("priority"), "priority", PRIORITIES, "normal"),
+        "status": status,
+        "added_at": added_at,
+        "extra": _extra(record, QUEUE_FIELDS),
+    }
+    for name in QUEUE_TIMES:
+        row[name] = timestamp(record.get(name), name)
+    return row
+
+
+def _derived(prefix: str, patient_id: str, record: dict, id_field: str) -> str:
+    # Same record content → same ID on every import, whichever file shape carried it.
+    content = {k: v for k, v in record.items() if k not in {id_field, "patient_id"}}
+    return derived_id(prefix, patient_id, content)
+
+
+def note(record, key: str | None = None) -> dict:
+    if not isinstance(record, dict):
+        raise Rejected("the note is not a JSON object")
+    patient_id = identifier(key if key is not None else record.get("patient_id"), "patient_id")
+    content = record.get("content")
+    default_type = "SOAP" if isinstance(content, dict) else "manual"
+    row = {
+        "id": text(record.get("note_id"), "note_id").strip()
+        or _derived("NOTE", patient_id, record, "note_id"),
+        "patient_id": patient_id,
+        "type": _choice(record.get("type"), "type", NOTE_TYPES, default_type),
+        "content": {} if content is None else content,
+        "audio_file_url": text(record.get("audio_file_url"), "audio_file_url"),
+        "created_by": text(record.get("created_by"), "created_by"),
+        "updated_at": timestamp(record.get("updated_at"), "updated_at"),
+        "extra": _extra(record, NOTE_FIELDS),
+    }
+    return _times(row, record, ("created_at",))
+
+
+def history_entry(record, key: str | None = None) -> dict:
+    if not isinstance(record, dict):
+        raise Rejected("the history entry is not a JSON object")
+    patient_id = identifier(key if key is not None else record.get("patient_id"), "patient_id")
+    kind = record.get("type")
+    if kind not in HISTORY_TYPES:
+        raise Rejected(f"type {kind!r} is not one of {', '.join(sorted(HISTORY_TYPES))}")
+    content = record.get("content")
+    row = {
+        "id": text(record.get("history_id"), "history_id").strip()
+        or _derived("HIST", patient_id, record, "history_id"),
+        "patient_id": patient_id,
+        "type": kind,
+        "date": timestamp(record.get("date"), "date"),
+        "content": {} if content is None else content,
+        "source": _choice(record.get("source"), "source", HISTORY_SOURCES, ""),
+        "document_id": text(record.get("document_id"), "document_id"),
+        "updated_at": timestamp(record.get("updated_at"), "updated_at"),
+        "extra": _extra(record, HISTORY_FIELDS),
+    }
+    return _times(row, record, ("created_at",))
+
+
+def episode(record, key: str | None = None) -> dict:
+    """Episode row without `patient_id` (the importer resolves the MRN); arrays as they came."""
+    if not isinstance(record, dict):
+        raise Rejected("the episode is not a JSON object")
+    pk = identifier(record.get("_id", key), "_id")
+    if len(pk) > 24:
+        raise Rejected(f"the episode _id {pk!r} is longer than an ObjectId")
+    nhs = text(record.get("nhs_number"), "nhs_number").replace(" ", "")
+    if nhs and not (nhs.isdigit() and len(nhs) == 10):
+        raise Rejected(f"the NHS number must be 10 digits, not {nhs!r}")
+    arrays = {}
+    for name in ("treatments", "tumours"):
+        value = record.get(name)
+        if value is not None and not isinstance(value, list):
+            raise Rejected(f"{name} should be a list")
+        arrays[f"embedded_{name}"] = value or []
+    row = {
+        "id": pk,
+        "mrn": identifier(record.get("patient_id"), "patient_id (MRN)"),
+        "nhs_number": nhs,
+        "condition_type": text(record.get("condition_type"), "condition_type") or "cancer",
+        "cancer_type": text(record.get("cancer_type"), "cancer_type"),
+        "lead_clinician": text(record.get("lead_clinician"), "lead_clinician"),
+        "episode_status": _choice(
+            record.get("episode_status"), "episode_status", EPISODE_STATUSES, "active"
+        ),
+        **arrays,
+        "extra": _extra(record, EPISODE_FIELDS),
+    }
+    for name in EPISODE_DATES:
+        row[name] = timestamp(record.get(name), name)
+    return _times(row, record, ("created_at", "last_modified_at"))
+
+
+NORMALISERS = {
+    "patients": patient,
+    "queue": queue_entry,
+    "notes": note,
+    "history": history_entry,
+    "episodes": episode,
+}

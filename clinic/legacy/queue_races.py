@@ -1,0 +1,132 @@
+"""The old backend's queue races: a (day, token) used twice, and a queue_id written twice.
+
+A token collision is renumbered to the next free token of that day: before the main pass the
+day's `DailyTokenCounter` is raised to at least the highest token the file holds for the day,
+and each renumbering takes `last_token + 1` in the same transaction as the batch. Renumbered
+tokens are therefore above every token of the file (no cascade), a re-run (after a crash, or
+on a newer export) keeps the token an earlier import gave, and live enqueues after the import
+never collide.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+
+from clinic.legacy import bulk
+from clinic.legacy.normalise import Rejected, queue_entry
+from clinic.legacy.readers import read_items
+from queue_app.models import DailyTokenCounter, QueueEntry
+
+
+class SeenFilter:
+    """A Bloom filter: `add()` says whether a key was (probably) added before, in a few MB."""
+
+    HASHES = 7
+
+    def __init__(self, expected: int):
+        self.size = max(1 << 23, expected * 12)
+        self.bits = bytearray(self.size // 8 + 1)
+
+    def add(self, key: str) -> bool:
+        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        h1, h2 = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
+        seen = True
+        for i in range(self.HASHES):
+            byte, bit = divmod((h1 + i * h2) % self.size, 8)
+            if not self.bits[byte] >> bit & 1:
+                seen = False
+                self.bits[byte] |= 1 << bit
+        return seen
+
+
+def prescan(path: str) -> tuple[dict[datetime.date, int], set[str]]:
+    """Highest token per day, and the queue_ids that may occur more than once (a superset)."""
+    day_max: dict[datetime.date, int] = {}
+    maybe_repeated: set[str] = set()
+    seen = SeenFilter(os.path.getsize(path) // 150)
+    for item in read_items(path, "queue"):
+        if item.record is None:
+            continue
+        try:
+            row = queue_entry(item.record, item.key)
+        except Rejected:
+            continue
+        if row["token_number"] > day_max.get(row["day"], 0):
+            day_max[row["day"]] = row["token_number"]
+        if seen.add(row["id"]):
+            maybe_repeated.add(row["id"])
+    return day_max, maybe_repeated
+
+
+def counters(days, overlay: dict | None = None) -> dict[datetime.date, int]:
+    stored = bulk.stored_values(DailyTokenCounter, days, ["last_token"])
+    found = {day: values["last_token"] for day, values in stored.items()}
+    return found | (overlay or {})
+
+
+def raise_counters(day_max: dict, dry_overlay: dict | None) -> None:
+    """Keep each day's counter at or above the file's highest token (live enqueues rely on it)."""
+    current = counters(list(day_max), dry_overlay)
+    raised = {day: top for day, top in day_max.items() if top > current.get(day, 0)}
+    if dry_overlay is not None:
+        dry_overlay.update(raised)
+    elif raised:
+        rows = [{"day": day, "last_token": top} for day, top in sorted(raised.items())]
+        bulk.upsert(DailyTokenCounter, rows)
+
+
+def holders(rows: list[dict], dry_claims: dict | None) -> dict:
+    """(day, token) → queue_id for the tokens this batch asks for (stored, or claimed dry)."""
+    days = {row["day"] for row in rows}
+    tokens = {row["token_number"] for row in rows}
+    found = {
+        (day, token): pk
+        for day, token, pk in QueueEntry.objects.filter(
+            day__in=days, token_number__in=tokens
+        ).values_list("day", "token_number", "id")
+    }
+    if dry_claims:
+        found.update(
+            {
+                (r["day"], r["token_number"]): dry_claims.get((r["day"], r["token_number"]))
+                for r in rows
+                if (r["day"], r["token_number"]) in dry_claims
+            }
+        )
+    return found
+
+
+def assign_tokens(rows: list[dict], dry_claims: dict | None, dry_counters: dict | None):
+    """Settle token collisions in place; yield (row, message) for each collision settled."""
+    taken = holders(rows, dry_claims)
+    stored = bulk.stored_values(QueueEntry, [r["id"] for r in rows], ["day", "token_number"])
+    last = counters({row["day"] for row in rows}, dry_counters)
+    bumped: dict = {}
+    events = []
+    for row in rows:
+        key = (row["day"], row["token_number"])
+        holder = taken.get(key)
+        if holder is None or holder == row["id"]:
+            taken[key] = row["id"]
+            continue
+        earlier = stored.get(row["id"])
+        if earlier and earlier["day"] == row["day"]:
+            row["token_number"] = earlier["token_number"]
+            events.append((row, key, f"kept token {row['token_number']} from an earlier import"))
+        else:
+            last[row["day"]] = bumped[row["day"]] = last.get(row["day"], 0) + 1
+            row["token_number"] = last[row["day"]]
+            events.append((row, key, f"renumbered to token {row['token_number']}"))
+        taken[(row["day"], row["token_number"])] = row["id"]
+    if dry_claims is not None:
+        dry_claims.update({(r["day"], r["token_number"]): r["id"] for r in rows})
+    return events, bumped
+
+
+def save_counters(bumped: dict, dry_counters: dict | None) -> None:
+    if dry_counters is not None:
+        dry_counters.update(bumped)
+    elif bumped:
+        bulk.upsert(DailyTokenCounter, [{"day": d, "last_token": n} for d, n in bumped.items()])

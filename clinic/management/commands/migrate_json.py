@@ -1,0 +1,105 @@
+"""Import a clinic's legacy JSON files (see docs/migrating.md).
+
+Exit codes: 0 every record imported (created, updated or unchanged); 1 some records were
+rejected (listed in the rejects file); 2 the import stopped: bad arguments, or a file that is
+not JSON or is cut off (the byte offset is printed; batches before it are kept).
+An operator command: it runs with the database's own rights, no role check.
+"""
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.legacy.importer import ORDER, Importer, find_files
+from clinic.legacy.report import RejectsFile
+
+
+class Command(BaseCommand):
+    help = "Import legacy patients/queue/notes/history/episodes JSON files (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="a directory of legacy files, or files")
+        parser.add_argument("--dry-run", action="store_true", help="write nothing; report")
+        parser.add_argument("--only", help=f"comma-separated subset of {','.join(ORDER)}")
+        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--report", help="write the report as JSON to this file")
+        parser.add_argument(
+            "--rejects",
+            help="rejected records as JSON lines (default: next to --report, "
+            "else ./migrate_json.rejects.jsonl)",
+        )
+
+    def handle(self, *args, **options):
+        only = set(options["only"].split(",")) if options["only"] else None
+        if only and only - set(ORDER):
+            raise CommandError(f"--only accepts {', '.join(ORDER)}")
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        try:
+            files = find_files(options["paths"], only)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if not files:
+            raise CommandError("No legacy files found (expected patients.json, queue.json, …).")
+        rejects_path = options["rejects"] or (
+            f"{options['report'].removesuffix('.json')}.rejects.jsonl"
+            if options["report"]
+            else "migrate_json.rejects.jsonl"
+        )
+        rejects = RejectsFile(rejects_path)
+        importer = Importer(
+            dry_run=options["dry_run"],
+            batch_size=options["batch_size"],
+            rejects=rejects,
+            on_batch=self._progress_printer(options["verbosity"]),
+        )
+        try:
+            report = importer.run(files)
+        finally:
+            rejects.close()
+        self._finish(report, options)
+        if report.exit_code:
+            sys.exit(report.exit_code)
+
+    def _progress_printer(self, verbosity: int):
+        if verbosity < 1 or not self.stdout.isatty():
+            return None
+        started = time.monotonic()
+
+        def show(fr):
+            rate = fr.records / max(time.monotonic() - started, 1e-6)
+            self.stdout.write(
+                f"\r{fr.file:<16}{fr.records:>12,} records {rate:>10,.0f}/s", ending=""
+            )
+            self.stdout.flush()
+
+        return show
+
+    def _finish(self, report, options) -> None:
+        data = report.as_dict()
+        if options["report"]:
+            with open(options["report"], "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=1, ensure_ascii=False, default=str)
+        verbosity = options["verbosity"]
+        if verbosity >= 1:
+            if self.stdout.isatty():
+                self.stdout.write("")
+            title = "Dry run: nothing written. " if report.dry_run else ""
+            self.stdout.write(report.table())
+            self.stdout.write(
+                f"{title}{data['records']} records in {data['duration_seconds']}s "
+                f"({data['records_per_second'] or 0}/s)."
+            )
+        if verbosity >= 2:
+            for fr in report.files:
+                for warning in fr.warnings:
+                    self.stdout.write(f"{fr.file} {warning['position']}: {warning['message']}")
+        if report.rejected and verbosity >= 1:
+            self.stderr.write(
+                self.style.WARNING(f"{report.rejected} records rejected; see {report.rejects_file}")
+            )
+        for fr in report.files:
+            if fr.error:
+                self.stderr.write(self.style.ERROR(f"Stopped: {fr.error['message']}"))

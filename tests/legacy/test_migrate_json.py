@@ -1,0 +1,190 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from oncology.models import Episode
+from patients.models import HistoryEntry, Note, Patient
+from queue_app.models import DailyTokenCounter, QueueEntry
+from tests.factories import PatientFactory
+from tests.legacy.conftest import by_file
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return [m.objects.count() for m in (Patient, QueueEntry, Note, HistoryEntry, Episode)]
+
+
+def test_the_sample_imports_with_exactly_the_manifest_counts(sample, manifest, migrate):
+    code, report, rejects = migrate(sample)
+    assert code == 1  # the sample holds deliberately bad records
+    assert counts() == [
+        manifest["patients_valid"],
+        manifest["queue_valid"],
+        manifest["notes_valid"],
+        manifest["history_valid"],
+        manifest["episodes"],
+    ]
+    files = by_file(report)
+    rejected_patients = {r["id"] for r in rejects if r["file"] == "patients.json"}
+    assert rejected_patients == set(manifest["patients_rejected"])
+    assert {r["id"] for r in rejects if r["file"] == "queue.json"} == set(
+        manifest["queue_rejected"]
+    )
+    assert files["notes"]["rejected"] == manifest["notes_rejected"]
+    assert files["history"]["rejected"] == manifest["history_rejected"]
+    merged = [w["id"] for w in files["queue"]["warnings"] if w["kind"].startswith("duplicate")]
+    assert merged == manifest["queue_duplicate_ids"]
+    assert files["queue"]["warning_counts"]["token_collision"] == manifest["token_collisions"]
+    embedded = Episode.objects.values_list("embedded_treatments", "embedded_tumours")
+    assert sum(len(t) for t, _ in embedded) == manifest["treatments"]
+    assert sum(len(t) for _, t in embedded) == manifest["tumours"]
+    for patient_id, name, value in manifest["extra_fields"]:
+        assert Patient.objects.get(pk=patient_id).extra[name] == value
+
+
+def test_every_record_gets_exactly_one_outcome(sample, migrate):
+    _, report, rejects = migrate(sample)
+    for kind, f in by_file(report).items():
+        assert f["records"] == f["created"] + f["updated"] + f["unchanged"] + f["rejected"]
+        assert f["rejected"] == sum(1 for r in rejects if r["file"] == f"{kind}.json")
+    assert report["records"] == 34 + 64 + 42 + 46 + 7
+
+
+def test_rejects_carry_file_position_id_reason_and_the_verbatim_record(sample, migrate):
+    _, _, rejects = migrate(sample)
+    no_age = next(r for r in rejects if r["id"] == "PAT_BAD00002")
+    assert no_age == {
+        "file": "patients.json",
+        "position": "key PAT_BAD00002",
+        "id": "PAT_BAD00002",
+        "reason": "age is not a whole number: 'forty'",
+        "record": json.loads((sample / "patients.json").read_text())["PAT_BAD00002"],
+    }
+
+
+def test_a_rerun_reports_everything_unchanged_and_changes_nothing(sample, migrate):
+    migrate(sample)
+    before = list(Patient.objects.values()), list(QueueEntry.objects.values())
+    code, report, _ = migrate(sample)
+    assert code == 1
+    assert report["totals"]["created"] == report["totals"]["updated"] == 0
+    assert (list(Patient.objects.values()), list(QueueEntry.objects.values())) == before
+
+
+def test_a_dry_run_writes_nothing_and_reports_what_would_happen(sample, migrate, manifest):
+    code, report, _ = migrate(sample, dry_run=True)
+    assert code == 1
+    assert counts() == [0, 0, 0, 0, 0]
+    assert not DailyTokenCounter.objects.exists()
+    files = by_file(report)
+    assert files["patients"]["created"] == manifest["patients_valid"]
+    assert files["queue"]["created"] == manifest["queue_valid"]
+    assert files["notes"]["created"] == manifest["notes_valid"]
+    assert files["episodes"]["created"] == manifest["episodes"]
+
+
+def test_an_incremental_run_updates_only_what_changed(sample, migrate):
+    migrate(sample)
+    patients = json.loads((sample / "patients.json").read_text())
+    patients["PAT_22FE67A9"]["phone"] = "+911111111111"
+    patients["PAT_NEW00001"] = {"name": "New Person", "gender": "f"}
+    (sample / "patients.json").write_text(json.dumps(patients))
+    _, report, _ = migrate(sample, only="patients")
+    patients_report = by_file(report)["patients"]
+    assert (patients_report["created"], patients_report["updated"]) == (1, 1)
+    assert Patient.objects.get(pk="PAT_22FE67A9").phone == "+911111111111"
+    assert Patient.objects.get(pk="PAT_NEW00001").gender == "F"
+
+
+def test_only_imports_the_named_kinds(sample, migrate):
+    migrate(sample, only="patients,queue")
+    assert counts()[2:] == [0, 0, 0]
+    assert Patient.objects.exists() and QueueEntry.objects.exists()
+
+
+def test_the_token_counter_covers_every_imported_token(sample, migrate):
+    migrate(sample)
+    for day, top in QueueEntry.objects.values_list("day", "token_number"):
+        assert DailyTokenCounter.objects.get(day=day).last_token >= top
+
+
+def test_a_token_taken_on_that_day_is_renumbered_and_kept_on_rerun(tmp_path, migrate):
+    patient = PatientFactory(pk="PAT_A")
+    entry = {"patient_id": patient.pk, "status": "waiting", "added_at": "2024-01-28T10:00:00"}
+    queue = [
+        entry | {"queue_id": "Q_1", "token_number": 3},
+        entry | {"queue_id": "Q_2", "token_number": 3},
+        entry | {"queue_id": "Q_3", "token_number": 4},
+    ]
+    (tmp_path / "queue.json").write_text(json.dumps(queue))
+    code, report, _ = migrate(tmp_path / "queue.json")
+    assert code == 0
+    tokens = dict(QueueEntry.objects.values_list("id", "token_number"))
+    assert tokens == {"Q_1": 3, "Q_2": 5, "Q_3": 4}
+    (warning,) = by_file(report)["queue"]["warnings"]
+    assert (warning["id"], warning["token"], warning["new_token"]) == ("Q_2", 3, 5)
+    _, again, _ = migrate(tmp_path / "queue.json")
+    assert dict(QueueEntry.objects.values_list("id", "token_number")) == tokens
+    assert by_file(again)["queue"]["unchanged"] == 3
+
+
+def test_a_queue_id_written_twice_differently_keeps_the_first(tmp_path, migrate):
+    patient = PatientFactory(pk="PAT_A")
+    entry = {
+        "queue_id": "Q_1",
+        "patient_id": patient.pk,
+        "status": "waiting",
+        "added_at": "2024-01-28T10:00:00",
+        "token_number": 1,
+    }
+    (tmp_path / "queue.json").write_text(json.dumps([entry, entry | {"status": "completed"}]))
+    code, report, rejects = migrate(tmp_path / "queue.json")
+    assert code == 1
+    assert QueueEntry.objects.get().status == "waiting"
+    assert [r["position"] for r in rejects] == ["item 1"]
+    assert by_file(report)["queue"]["warning_counts"] == {"duplicate_queue_id_rejected": 1}
+
+
+def test_episodes_match_the_mrn_to_a_uhid_then_to_a_patient_id(tmp_path, migrate):
+    by_uhid = PatientFactory(uhid="555")
+    by_id = PatientFactory(pk="PAT_X", uhid=None)
+    lines = [
+        {"_id": {"$oid": "a" * 24}, "patient_id": "555"},
+        {"_id": {"$oid": "b" * 24}, "patient_id": {"$numberInt": "0"}},
+        {
+            "_id": {"$oid": "c" * 24},
+            "patient_id": "PAT_X",
+            "referral_date": {"$date": {"$numberLong": "1734825600000"}},
+        },
+    ]
+    (tmp_path / "episodes.json").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    code, _, rejects = migrate(tmp_path / "episodes.json")
+    assert code == 1 and rejects[0]["position"] == "line 2"
+    assert rejects[0]["record"] == lines[1]  # verbatim, Extended JSON as written
+    assert Episode.objects.get(pk="a" * 24).patient == by_uhid
+    episode = Episode.objects.get(pk="c" * 24)
+    assert (episode.patient, episode.mrn) == (by_id, "PAT_X")
+    assert episode.referral_date.isoformat() == "2024-12-22T00:00:00+00:00"
+
+
+def test_a_cut_off_file_exits_2_with_the_byte_offset_and_keeps_earlier_files(sample, migrate):
+    text = (sample / "notes.json").read_text()
+    (sample / "notes.json").write_text(text[:5000])
+    code, report, _ = migrate(sample)
+    assert code == 2
+    files = by_file(report)
+    assert files["notes"]["error"]["offset"] == 5000
+    assert "history" not in files
+    assert Patient.objects.count() == 31
+
+
+def test_unknown_file_names_and_bad_options_are_command_errors(tmp_path):
+    (tmp_path / "people.json").write_text("[]")
+    with pytest.raises(CommandError, match="cannot tell what it holds"):
+        call_command("migrate_json", str(tmp_path / "people.json"))
+    with pytest.raises(CommandError, match="--only"):
+        call_command("migrate_json", str(tmp_path), only="people")
+    with pytest.raises(CommandError, match="No legacy files"):
+        call_command("migrate_json", str(tmp_path))
