@@ -1,0 +1,185 @@
+"""Write the database back in the legacy formats, streaming, with `extra` fields restored.
+
+Shapes written: patients.json an object map `{patient_id: patient}` (each object also carries
+`patient_id`), queue.json and history.json arrays, notes.json a map `{patient_id: [notes]}`,
+episodes.json Extended JSON lines (relaxed, as `mongoexport` writes). Timestamps are ISO 8601
+in UTC with `Z`; unknown values are `null`. Importing the export changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+
+from oncology.models import Episode
+from patients.models import HistoryEntry, Note, Patient
+from queue_app.models import QueueEntry
+
+_HEX24 = re.compile(r"^[0-9a-f]{24}$")
+EMBEDDED_DATES = {"treatment_date", "diagnosis_date"}
+_CHUNK = 2000
+
+
+def iso(value: datetime.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _rows(model, fields: list[str], order: list[str]) -> Iterator[dict]:
+    return model.objects.order_by(*order).values(*fields).iterator(chunk_size=_CHUNK)
+
+
+def _with_extra(record: dict, extra: dict | None) -> dict:
+    for key, value in (extra or {}).items():
+        record.setdefault(key, value)
+    return record
+
+
+def patients() -> Iterator[tuple[str, dict]]:
+    fields = ["id", "uhid", "name", "age", "gender", "phone", "created_at", "updated_at", "extra"]
+    for row in _rows(Patient, fields, ["id"]):
+        record = {
+            "patient_id": row["id"], "uhid": row["uhid"], "name": row["name"], "age": row["age"],
+            "gender": row["gender"] or None, "phone": row["phone"],
+            "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
+        }  # fmt: skip
+        yield row["id"], _with_extra(record, row["extra"])
+
+
+QUEUE_TIMES = ["started_at", "nurse_completed_at", "timeline_ready_at", "completed_at"]
+
+
+def queue() -> Iterator[dict]:
+    fields = ["id", "patient_id", "patient_name", "token_number", "priority", "status",
+              "added_at", *QUEUE_TIMES, "extra"]  # fmt: skip
+    for row in _rows(QueueEntry, fields, ["added_at", "id"]):
+        record = {
+            "queue_id": row["id"], "patient_id": row["patient_id"],
+            "patient_name": row["patient_name"], "token_number": row["token_number"],
+            "priority": row["priority"], "status": row["status"], "added_at": iso(row["added_at"]),
+        }  # fmt: skip
+        record.update({name: iso(row[name]) for name in QUEUE_TIMES})
+        yield _with_extra(record, row["extra"])
+
+
+def notes() -> Iterator[tuple[str, dict]]:
+    fields = ["id", "patient_id", "type", "content", "audio_file_url", "created_by",
+              "created_at", "updated_at", "extra"]  # fmt: skip
+    for row in _rows(Note, fields, ["patient_id", "created_at", "id"]):
+        record = {
+            "note_id": row["id"], "type": row["type"], "content": row["content"],
+            "audio_file_url": row["audio_file_url"] or None, "created_by": row["created_by"],
+            "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
+        }  # fmt: skip
+        yield row["patient_id"], _with_extra(record, row["extra"])
+
+
+def history() -> Iterator[dict]:
+    fields = ["id", "patient_id", "type", "date", "content", "source", "document_id",
+              "created_at", "updated_at", "extra"]  # fmt: skip
+    for row in _rows(HistoryEntry, fields, ["patient_id", "date", "id"]):
+        record = {
+            "history_id": row["id"], "patient_id": row["patient_id"], "type": row["type"],
+            "date": iso(row["date"]), "content": row["content"], "source": row["source"] or None,
+            "document_id": row["document_id"] or None, "created_at": iso(row["created_at"]),
+            "updated_at": iso(row["updated_at"]),
+        }  # fmt: skip
+        yield _with_extra(record, row["extra"])
+
+
+def _ext_date(value: datetime.datetime | None):
+    return None if value is None else {"$date": iso(value)}
+
+
+def _embedded(items: list) -> list:
+    # Dates inside the arrays were kept as ISO strings; mongoexport wrote them as $date.
+    return [
+        {k: {"$date": v} if k in EMBEDDED_DATES and isinstance(v, str) else v
+         for k, v in item.items()} if isinstance(item, dict) else item
+        for item in items
+    ]  # fmt: skip
+
+
+def episodes() -> Iterator[dict]:
+    fields = ["id", "patient_id", "mrn", "nhs_number", "condition_type", "cancer_type",
+              "referral_date", "first_seen_date", "mdt_discussion_date", "lead_clinician",
+              "episode_status", "created_at", "last_modified_at", "embedded_treatments",
+              "embedded_tumours", "extra"]  # fmt: skip
+    for row in _rows(Episode, fields, ["id"]):
+        pk = row["id"]
+        record = {
+            "_id": {"$oid": pk} if _HEX24.match(pk) else pk,
+            "patient_id": row["mrn"] or row["patient_id"],
+            "nhs_number": row["nhs_number"] or None, "condition_type": row["condition_type"],
+            "cancer_type": row["cancer_type"] or None,
+        }  # fmt: skip
+        for name in ("referral_date", "first_seen_date", "mdt_discussion_date"):
+            record[name] = _ext_date(row[name])
+        record |= {
+            "lead_clinician": row["lead_clinician"] or None,
+            "episode_status": row["episode_status"],
+            "created_at": _ext_date(row["created_at"]),
+            "last_modified_at": _ext_date(row["last_modified_at"]),
+            "treatments": _embedded(row["embedded_treatments"] or []),
+            "tumours": _embedded(row["embedded_tumours"] or []),
+        }
+        yield _with_extra(record, row["extra"])
+
+
+def _dump(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_array(path: str, records: Iterable[dict]) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("[")
+        for record in records:
+            out.write(("\n" if not count else ",\n") + _dump(record))
+            count += 1
+        out.write("\n]\n")
+    return count
+
+
+def write_map(path: str, pairs: Iterable[tuple[str, dict]], grouped: bool = False) -> int:
+    """`{key: record}`, or with `grouped` `{key: [records]}` from pairs sorted by key."""
+    count, current = 0, None
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("{")
+        for key, record in pairs:
+            if not grouped:
+                out.write(("\n" if not count else ",\n") + f"{_dump(key)}: {_dump(record)}")
+            elif key != current:
+                closing = "" if current is None else "\n],\n"
+                out.write(f"{closing if count else chr(10)}{_dump(key)}: [\n{_dump(record)}")
+                current = key
+            else:
+                out.write(",\n" + _dump(record))
+            count += 1
+        out.write(("\n]" if grouped and count else "") + "\n}\n")
+    return count
+
+
+def write_lines(path: str, records: Iterable[dict]) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for record in records:
+            out.write(_dump(record) + "\n")
+            count += 1
+    return count
+
+
+def export_all(directory: str, kinds: Iterable[str]) -> dict[str, int]:
+    os.makedirs(directory, exist_ok=True)
+    writers = {
+        "patients": lambda p: write_map(p, patients()),
+        "queue": lambda p: write_array(p, queue()),
+        "notes": lambda p: write_map(p, notes(), grouped=True),
+        "history": lambda p: write_array(p, history()),
+        "episodes": lambda p: write_lines(p, episodes()),
+    }
+    return {kind: writers[kind](os.path.join(directory, f"{kind}.json")) for kind in kinds}

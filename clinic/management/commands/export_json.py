@@ -1,0 +1,29 @@
+"""Write the database back as legacy JSON files (see clinic/legacy/export.py for the shapes).
+
+An operator command like migrate_json: it runs with the database's own rights, no role check.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.legacy.export import export_all
+from clinic.legacy.importer import ORDER
+
+
+class Command(BaseCommand):
+    help = "Export patients, queue, notes, history and episodes in the legacy JSON formats."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory", help="where to write patients.json, queue.json, …")
+        parser.add_argument("--only", help=f"comma-separated subset of {','.join(ORDER)}")
+
+    def handle(self, *args, **options):
+        kinds = options["only"].split(",") if options["only"] else list(ORDER)
+        if set(kinds) - set(ORDER):
+            raise CommandError(f"--only accepts {', '.join(ORDER)}")
+        try:
+            written = export_all(options["directory"], [k for k in ORDER if k in kinds])
+        except OSError as exc:
+            raise CommandError(f"Cannot write to {options['directory']}: {exc}") from exc
+        if options["verbosity"] >= 1:
+            for kind, count in written.items():
+                self.stdout.write(f"{kind}.json: {count} records")
