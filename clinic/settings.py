@@ -174,6 +174,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteTypeEnum": "patients.models.Note.Type",
         "HistoryTypeEnum": "patients.models.HistoryEntry.Type",
+        "QueueStatusEnum": "queue_app.models.QueueEntry.Status",
     },
 }
 
