@@ -78,7 +78,30 @@ def _sqlite_converter(f: models.Field):
     target = f.target_field if f.is_relation else f
     if target.get_internal_type() in {"CharField", "TextField"}:
         return lambda value: value
+    if kind in _SQLITE_NUMBERS:
+        # sqlite3 binds Python numbers as they are; skip the per-value connection lookups.
+        plain = _SQLITE_NUMBERS[kind]
+
+        def number(value):
+            if value is None or type(value) is plain:
+                return value
+            return f.get_db_prep_save(value, connection)
+
+        return number
     return lambda value: f.get_db_prep_save(value, connection)
+
+
+_SQLITE_NUMBERS = dict.fromkeys(
+    [
+        "IntegerField",
+        "SmallIntegerField",
+        "BigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "PositiveBigIntegerField",
+    ],
+    int,
+) | {"FloatField": float}
 
 
 def _mongo_converter(f: models.Field):
