@@ -162,11 +162,16 @@ def _patients(values: set[str]) -> dict[str, str]:
 
 
 def _convert(spec: Spec, ep: _Episode, patient_id: str, out: SplitOutcome) -> list[dict]:
-    rows, seen = [], set()
+    rows, seen, bson = [], set(), is_mongodb()
     for position, item in enumerate(ep.arrays[spec.array] or []):
         try:
             row, warnings = item_to_row(
-                spec, item, episode_id=ep.id, patient_id=patient_id, position=position
+                spec,
+                item,
+                episode_id=ep.id,
+                patient_id=patient_id,
+                position=position,
+                check_bson=bson,
             )
         except ItemError as exc:
             raise ItemError(f"{spec.array.removeprefix('embedded_')}[{position}]: {exc}") from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from bson import json_util
@@ -75,8 +75,6 @@ def typed_fields(model: type[models.Model]) -> dict[str, models.Field]:
 
 # --- reading one value ------------------------------------------------------------------------
 
-_MISSING = object()
-
 
 def _unwrap_number(raw):
     if isinstance(raw, dict) and len(raw) == 1:
@@ -87,59 +85,103 @@ def _unwrap_number(raw):
 
 
 def parse_datetime(raw) -> datetime.datetime:
-    if isinstance(raw, datetime.datetime):  # a BSON date: pymongo gives naive UTC
+    if type(raw) is str:
+        try:  # the common case: ISO 8601 as the importer stores it
+            value = datetime.datetime.fromisoformat(raw)
+        except ValueError:
+            value = _parse_datetime_text(raw.strip())
+    elif isinstance(raw, datetime.datetime):  # a BSON date: pymongo gives naive UTC
         return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
-    if isinstance(raw, dict) and list(raw) == ["$date"]:
+    elif isinstance(raw, dict) and list(raw) == ["$date"]:
         raw = _unwrap_number(raw["$date"])
         if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit():
             return datetime.datetime.fromtimestamp(int(raw) / 1000, UTC)
-    if not isinstance(raw, str):
-        raise ValueError("not a date")
-    text = raw.strip()
+        return parse_datetime(raw) if isinstance(raw, str) else _not_a_date()
+    else:
+        return _not_a_date()
+    if value.tzinfo is None:  # LEGACY_FORMATS: no offset means clinic-local time
+        value = timezone.make_aware(value)
+    return value
+
+
+def _not_a_date():
+    raise ValueError("not a date")
+
+
+def _parse_datetime_text(text: str) -> datetime.datetime:
     value = dateparse.parse_datetime(text)
     if value is None:
         day = dateparse.parse_date(text)
         if day is None:
             raise ValueError("not a date")
         value = datetime.datetime.combine(day, datetime.time())
-    if timezone.is_naive(value):  # LEGACY_FORMATS: no offset means clinic-local time
-        value = timezone.make_aware(value)
     return value
 
 
 def _parse(f: models.Field, raw):
     """The typed value for `raw`, or ValueError when it does not read as that type."""
+    return _parser(f)(raw)
+
+
+@cache
+def _parser(f: models.Field):
     kind = f.get_internal_type()
-    empty = raw is None or raw == ""
     if kind == "CharField":
-        if empty:
-            return ""
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise ValueError("not text")
-        text = raw if isinstance(raw, str) else str(raw)
-        if len(text) > f.max_length:
-            raise ValueError(f"longer than {f.max_length} characters")
-        return text
+        return partial(_parse_text, f.max_length)
     if kind == "DateTimeField":
-        return None if empty else parse_datetime(raw)
+        return lambda raw: None if raw is None or raw == "" else parse_datetime(raw)
     if kind == "JSONField":
-        if empty:
-            return {}
-        if not isinstance(raw, dict):
-            raise ValueError("not an object")
-        return raw
-    raw = _unwrap_number(raw)
-    if empty or raw is None:
-        return None
-    if isinstance(raw, bool):
-        raise ValueError("not a number")
+        return _parse_object
     if kind == "FloatField":
-        value = float(raw)
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
-        return value
+        return _parse_float
+    return _parse_small_int
+
+
+def _parse_text(max_length: int, raw):
+    if type(raw) is not str:
+        if raw is None:
+            return ""
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ValueError("not text")
+        raw = str(raw)
+    if len(raw) > max_length:
+        raise ValueError(f"longer than {max_length} characters")
+    return raw
+
+
+def _parse_object(raw):
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("not an object")
+    return raw
+
+
+def _number(raw):
+    raw = _unwrap_number(raw)
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError("not a number")
+    return raw
+
+
+def _parse_float(raw):
+    raw = _number(raw)
+    if raw is None:
+        return None
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def _parse_small_int(raw):
+    raw = _number(raw)
+    if raw is None:
+        return None
     value = float(raw) if isinstance(raw, str) else raw
-    if not isinstance(value, int | float) or value != int(value) or not 0 <= value <= 32767:
+    if not math.isfinite(value) or value != int(value) or not 0 <= value <= 32767:
         raise ValueError("not a whole number from 0 to 32767")
     return int(value)
 
@@ -200,38 +242,52 @@ def item_id(spec: Spec, item: dict, *, episode_id: str, position: int) -> tuple[
     return value, False
 
 
+@cache
+def _blank_row(model: type[models.Model]) -> dict:
+    return {f.attname: _parse(f, None) for f in typed_fields(model).values()}
+
+
 def item_to_row(
-    spec: Spec, item: Any, *, episode_id: str, patient_id: str, position: int
+    spec: Spec,
+    item: Any,
+    *,
+    episode_id: str,
+    patient_id: str,
+    position: int,
+    check_bson: bool = True,
 ) -> tuple[dict, list[tuple[str, str]]]:
-    """(record fields, warnings as (kind, message)); ItemError when it cannot be a record."""
+    """(record fields, warnings as (kind, message)); ItemError when it cannot be a record.
+
+    `check_bson=False` skips looking for BSON-only values (items that came out of a JSON column).
+    """
     if not isinstance(item, dict):
         raise ItemError(f"it is {type(item).__name__}, not an object")
     pk, derived = item_id(spec, item, episode_id=episode_id, position=position)
     warnings = [("derived_id", f"no {spec.id_key}; derived {pk}")] if derived else []
     row = {"id": pk, "episode_id": episode_id, "patient_id": patient_id, "position": position}
+    row.update(_blank_row(spec.model))
+    fields = typed_fields(spec.model)
     extra = {}
-    for key, f in typed_fields(spec.model).items():
-        raw = item.get(key, _MISSING)
-        if raw is _MISSING:
-            raw = None
-        try:
-            row[f.attname] = _parse(f, raw)
-        except (ValueError, TypeError) as exc:
-            row[f.attname] = _parse(f, None)
-            extra[key] = item[key]
-            warnings.append(("kept_in_extra", f"{key} {item[key]!r} ({exc}) kept in extra"))
+    for key, raw in item.items():
+        f = fields.get(key)
+        if f is None:
+            if key != spec.id_key:
+                extra[key] = raw
             continue
+        try:
+            value = _parser(f)(raw)
+        except (ValueError, TypeError, OverflowError) as exc:
+            extra[key] = raw
+            warnings.append(("kept_in_extra", f"{key} {raw!r} ({exc}) kept in extra"))
+            continue
+        row[f.attname] = value
         allowed = spec.choices.get(key)
-        if allowed is not None and row[f.attname] and row[f.attname] not in allowed:
-            warnings.append(
-                ("unknown_value", f"{key} {row[f.attname]!r} is not a known value; kept")
-            )
+        if allowed is not None and value and value not in allowed:
+            warnings.append(("unknown_value", f"{key} {value!r} is not a known value; kept"))
     if not row[spec.type_key] and spec.type_key not in extra:
         warnings.append(("unknown_value", f"no {spec.type_key}; kept empty"))
-    fields = typed_fields(spec.model)
-    extra.update({k: v for k, v in item.items() if k not in fields and k != spec.id_key})
     row["extra"] = extra
-    row["embedded_item"] = encode_verbatim(item)
+    row["embedded_item"] = encode_verbatim(item) if check_bson else item
     return row, warnings
 
 
@@ -262,7 +318,7 @@ def row_to_item(spec: Spec, row: dict) -> dict:
             current = row[fields[key].attname]
             try:
                 unchanged = _same(_parse(fields[key], raw), current)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 unchanged = False
             if unchanged:
                 out[key] = raw

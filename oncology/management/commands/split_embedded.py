@@ -41,7 +41,9 @@ class Command(BaseCommand):
                 raise CommandError("Cancelled; nothing was changed.", returncode=2)
         started, clock = timezone.now(), time.monotonic()
         out = episodes_split_all(
-            reverse=reverse, batch_size=batch_size, dry_run=dry_run,
+            reverse=reverse,
+            batch_size=batch_size,
+            dry_run=dry_run,
             on_batch=self._progress(before["episodes"]),
         )
         duration = time.monotonic() - clock
@@ -59,7 +61,8 @@ class Command(BaseCommand):
         if out.error_count:
             raise CommandError(
                 f"{out.error_count} episode(s) could not be converted and were left as they "
-                "were; see the errors above.", returncode=1,
+                "were; see the errors above.",
+                returncode=1,
             )
 
     def _say(self, text: str, level: int = 1) -> None:
@@ -67,8 +70,11 @@ class Command(BaseCommand):
             self.stdout.write(text)
 
     def _plan(self, mode: str, before: dict, dry_run: bool) -> str:
-        what = "put records back into embedded arrays" if mode == "reverse" else (
-            "move embedded items into treatment and tumour records")
+        what = (
+            "put records back into embedded arrays"
+            if mode == "reverse"
+            else ("move embedded items into treatment and tumour records")
+        )
         return (
             f"{'Dry run: would ' if dry_run else 'About to '}{what}.\n"
             f"  episodes: {before['episodes']}, holding embedded items: "
@@ -96,11 +102,13 @@ class Command(BaseCommand):
         if getattr(self.stdout._out, "isatty", lambda: False)() and self.verbosity == 1:
             self.stdout.write("")
         style = self.style.SUCCESS if s["exit_code"] == 0 else self.style.WARNING
-        self.stdout.write(style(
-            f"{s['mode']}{' (dry run)' if s['dry_run'] else ''}: "
-            f"{s['episodes_changed']} of {s['episodes_seen']} episodes changed in "
-            f"{s['duration_s']} s ({s['rate_episodes_per_s']} episodes/s)"
-        ))
+        self.stdout.write(
+            style(
+                f"{s['mode']}{' (dry run)' if s['dry_run'] else ''}: "
+                f"{s['episodes_changed']} of {s['episodes_seen']} episodes changed in "
+                f"{s['duration_s']} s ({s['rate_episodes_per_s']} episodes/s)"
+            )
+        )
         for key in ["embedded_items_before", "items_moved", "before", "after", "warnings"]:
             self.stdout.write(f"  {key}: {json.dumps(s[key])}")
         if self.verbosity >= 2:
