@@ -161,8 +161,10 @@ def _patients(values: set[str]) -> dict[str, str]:
 # --- split ------------------------------------------------------------------------------------
 
 
-def _convert(spec: Spec, ep: _Episode, patient_id: str, out: SplitOutcome) -> list[dict]:
-    rows, seen, bson = [], set(), is_mongodb()
+def _convert(
+    spec: Spec, ep: _Episode, patient_id: str, out: SplitOutcome, bson: bool
+) -> list[dict]:
+    rows, seen = [], set()
     for position, item in enumerate(ep.arrays[spec.array] or []):
         try:
             row, warnings = item_to_row(
@@ -215,6 +217,7 @@ def _split_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -> 
             out.items_seen[spec.label] += len(ep.arrays[spec.array] or [])
     patients = _patients({ep.patient_id for ep in holding if ep.patient_id})
     rows: dict[Spec, list[dict]] = {spec: [] for spec in SPECS}
+    bson = is_mongodb()
     failed: dict[str, str] = {}
     for ep in holding:
         patient_id = patients.get(ep.patient_id)
@@ -222,7 +225,7 @@ def _split_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -> 
             failed[ep.id] = f"patient {ep.patient_id!r} is not a known patient ID or MRN"
             continue
         try:
-            converted = {spec: _convert(spec, ep, patient_id, out) for spec in SPECS}
+            converted = {spec: _convert(spec, ep, patient_id, out, bson) for spec in SPECS}
         except ItemError as exc:
             failed[ep.id] = str(exc)
             continue

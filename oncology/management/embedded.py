@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache, cached_property, partial
 from typing import Any
 
 from bson import json_util
@@ -43,6 +43,15 @@ class Spec:
     @property
     def label(self) -> str:
         return self.model._meta.model_name
+
+    @cached_property
+    def readers(self) -> dict[str, tuple[str, Any]]:
+        """Legacy key → (attname, parser), looked up once per item key on the hot path."""
+        return {key: (f.attname, _parser(f)) for key, f in typed_fields(self.model).items()}
+
+    @cached_property
+    def blank_row(self) -> dict:
+        return {f.attname: _parse(f, None) for f in typed_fields(self.model).values()}
 
 
 TREATMENT = Spec(
@@ -242,11 +251,6 @@ def item_id(spec: Spec, item: dict, *, episode_id: str, position: int) -> tuple[
     return value, False
 
 
-@cache
-def _blank_row(model: type[models.Model]) -> dict:
-    return {f.attname: _parse(f, None) for f in typed_fields(model).values()}
-
-
 def item_to_row(
     spec: Spec,
     item: Any,
@@ -265,22 +269,22 @@ def item_to_row(
     pk, derived = item_id(spec, item, episode_id=episode_id, position=position)
     warnings = [("derived_id", f"no {spec.id_key}; derived {pk}")] if derived else []
     row = {"id": pk, "episode_id": episode_id, "patient_id": patient_id, "position": position}
-    row.update(_blank_row(spec.model))
-    fields = typed_fields(spec.model)
+    row.update(spec.blank_row)
+    readers = spec.readers
     extra = {}
     for key, raw in item.items():
-        f = fields.get(key)
-        if f is None:
+        reader = readers.get(key)
+        if reader is None:
             if key != spec.id_key:
                 extra[key] = raw
             continue
         try:
-            value = _parser(f)(raw)
+            value = reader[1](raw)
         except (ValueError, TypeError, OverflowError) as exc:
             extra[key] = raw
             warnings.append(("kept_in_extra", f"{key} {raw!r} ({exc}) kept in extra"))
             continue
-        row[f.attname] = value
+        row[reader[0]] = value
         allowed = spec.choices.get(key)
         if allowed is not None and value and value not in allowed:
             warnings.append(("unknown_value", f"{key} {value!r} is not a known value; kept"))
