@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from oncology.admin_cosd import patient_timeline_view  # importing it registers the COSD admin
+
 api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("queue_app.api.urls")),
@@ -11,8 +13,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path(
+        "admin/patients/patient/<str:patient_id>/timeline/",
+        patient_timeline_view,
+        name="patient_timeline",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("queue/", include("queue_app.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
