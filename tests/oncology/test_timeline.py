@@ -135,3 +135,28 @@ def test_timeline_api_unknown_patient_is_404_and_anonymous_is_401(
 ):
     assert api_client_for(doctor).get("/api/v1/patients/PAT_NOPE/timeline/").status_code == 404
     assert anonymous.get("/api/v1/patients/PAT_NOPE/timeline/").status_code == 401
+
+
+def test_admin_timeline_page_draws_every_entry_in_order_for_a_doctor(client, doctor, patient):
+    client.force_login(doctor)
+
+    page = client.get(f"/admin/patients/patient/{patient.pk}/timeline/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count('<li class="') == 9
+    assert html.index("Referral:") < html.index("tumour diagnosed") < html.index("Clinic visit")
+
+
+def test_admin_timeline_page_hides_oncology_from_a_nurse(client, nurse, patient):
+    client.force_login(nurse)
+
+    html = client.get(f"/admin/patients/patient/{patient.pk}/timeline/").content.decode()
+
+    assert "Clinic visit" in html and "tumour diagnosed" not in html and "Referral:" not in html
+
+
+def test_admin_timeline_page_needs_patient_view_permission(client, no_role, patient):
+    client.force_login(no_role)
+
+    assert client.get(f"/admin/patients/patient/{patient.pk}/timeline/").status_code == 403
