@@ -1,0 +1,215 @@
+"""Admin smoke tests for patients, notes and history, per role; search; inlines; links."""
+
+import pytest
+from django.contrib.admin.utils import quote
+from django.test import Client
+from django.urls import reverse
+
+from clinic import admin as clinic_admin
+from patients.models import Note
+from tests.factories import HistoryEntryFactory, NoteFactory, PatientFactory
+
+OK, FORBIDDEN = 200, 403
+# page -> role -> expected status
+PAGES = {
+    "patient": {
+        "changelist": {"nurse": OK, "doctor": OK, "records": OK, "no_role": FORBIDDEN},
+        "change": {"nurse": OK, "doctor": OK, "records": OK, "no_role": FORBIDDEN},
+        "add": {"nurse": OK, "doctor": OK, "records": FORBIDDEN, "no_role": FORBIDDEN},
+    },
+    "note": {
+        "changelist": {"nurse": OK, "doctor": OK, "records": OK, "no_role": FORBIDDEN},
+        "change": {"nurse": OK, "doctor": OK, "records": OK, "no_role": FORBIDDEN},
+        "add": {"nurse": OK, "doctor": OK, "records": FORBIDDEN, "no_role": FORBIDDEN},
+    },
+    "historyentry": {
+        "changelist": {"nurse": OK, "doctor": OK, "records": OK, "no_role": FORBIDDEN},
+        "change": {"nurse": OK, "doctor": OK, "records": OK, "no_role": FORBIDDEN},
+        "add": {"nurse": FORBIDDEN, "doctor": OK, "records": FORBIDDEN, "no_role": FORBIDDEN},
+    },
+}
+CASES = [
+    (model, page, role, status)
+    for model, pages in PAGES.items()
+    for page, statuses in pages.items()
+    for role, status in statuses.items()
+]
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def history(db):
+    return HistoryEntryFactory(patient=NoteFactory().patient)
+
+
+def admin_url(model: str, page: str, obj=None) -> str:
+    args = [quote(obj.pk)] if page == "change" else []  # admin URLs escape "_" in IDs
+    return reverse(f"admin:patients_{model}_{page}", args=args)
+
+
+@pytest.mark.parametrize(("model", "page", "role", "status"), CASES)
+def test_each_role_sees_only_what_its_group_allows(request, history, model, page, role, status):
+    user = request.getfixturevalue(role)
+    obj = {
+        "patient": history.patient,
+        "historyentry": history,
+        "note": history.patient.notes.get(),
+    }[model]
+    response = client_for(user).get(admin_url(model, page, obj))
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("model", PAGES)
+def test_anonymous_is_sent_to_the_login_page(client, db, model):
+    response = client.get(admin_url(model, "changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("model", PAGES)
+def test_changelist_search_answers_for_a_doctor(doctor, history, model):
+    response = client_for(doctor).get(admin_url(model, "changelist"), {"q": "123"})
+    assert response.status_code == OK
+
+
+def search_patients(user, term: str) -> set[str]:
+    response = client_for(user).get(admin_url("patient", "changelist"), {"q": term})
+    assert response.status_code == OK
+    return {patient.pk for patient in response.context["cl"].result_list}
+
+
+@pytest.mark.parametrize("typed", ["98765 43210", "098765-43210", "+919876543210", "9876543210"])
+def test_phone_search_finds_the_number_however_staff_type_it(nurse, typed):
+    stored = [
+        PatientFactory(phone=phone) for phone in ["+919876543210", "98765 43210", "098765-43210"]
+    ]
+    PatientFactory(phone="+919999999999")
+    assert search_patients(nurse, typed) == {patient.pk for patient in stored}
+
+
+def test_search_finds_by_uhid_patient_id_and_name_start_in_any_case(nurse):
+    rekha = PatientFactory(name="Rekha Sharma", uhid="500123", phone="")
+    PatientFactory(name="Ravi Kumar", uhid="500124", phone="")
+    assert search_patients(nurse, "500123") == {rekha.pk}
+    assert search_patients(nurse, rekha.pk.lower()) == {rekha.pk}
+    assert search_patients(nurse, "rekha") == {rekha.pk}
+    assert search_patients(nurse, "REKHA SH") == {rekha.pk}
+    assert search_patients(nurse, "Sharma") == set()
+
+
+def test_gender_filter_narrows_the_list(nurse):
+    woman = PatientFactory(gender="F")
+    PatientFactory(gender="M")
+    response = client_for(nurse).get(admin_url("patient", "changelist"), {"gender__exact": "F"})
+    assert {patient.pk for patient in response.context["cl"].result_list} == {woman.pk}
+
+
+def test_changelist_shows_more_than_instead_of_counting_past_the_cap(nurse, monkeypatch):
+    monkeypatch.setattr(clinic_admin.CappedCountPaginator, "cap", 2)
+    PatientFactory.create_batch(3)
+    response = client_for(nurse).get(admin_url("patient", "changelist"))
+    assert b"more than 2 patients" in response.content
+
+
+def inlines_of(response) -> dict[str, object]:
+    return {
+        inline.opts.model._meta.model_name: inline
+        for inline in response.context["inline_admin_formsets"]
+    }
+
+
+def test_nurse_edits_notes_inline_but_only_reads_history(nurse, history):
+    response = client_for(nurse).get(admin_url("patient", "change", history.patient))
+    inlines = inlines_of(response)
+    assert inlines["note"].has_change_permission and inlines["note"].has_add_permission
+    assert inlines["historyentry"].has_view_permission
+    assert not inlines["historyentry"].has_change_permission
+    assert not inlines["historyentry"].has_add_permission
+
+
+def test_doctor_edits_notes_and_history_inline(doctor, history):
+    response = client_for(doctor).get(admin_url("patient", "change", history.patient))
+    inlines = inlines_of(response)
+    assert inlines["note"].has_change_permission
+    assert inlines["historyentry"].has_change_permission
+
+
+def test_patient_page_links_to_what_the_role_may_see(doctor, nurse, records, history):
+    pk = history.patient.pk
+    episodes = f'{reverse("admin:oncology_episode_changelist")}?patient__exact={pk}"'
+    audit = f"{reverse('admin:auditlog_logentry_changelist')}?object_pk={pk}"
+    doctor_page = client_for(doctor).get(admin_url("patient", "change", history.patient))
+    assert episodes in doctor_page.content.decode()
+    nurse_page = client_for(nurse).get(admin_url("patient", "change", history.patient))
+    assert episodes not in nurse_page.content.decode()
+    assert audit not in nurse_page.content.decode()
+    records_page = client_for(records).get(admin_url("patient", "change", history.patient))
+    assert audit in records_page.content.decode()
+
+
+def test_notes_changelist_filtered_by_patient_lists_only_theirs(nurse, history):
+    NoteFactory()
+    response = client_for(nurse).get(
+        admin_url("note", "changelist"), {"patient__exact": history.patient.pk}
+    )
+    assert [note.patient_id for note in response.context["cl"].result_list] == [history.patient.pk]
+
+
+def test_patient_picker_autocompletes_by_phone(nurse):
+    patient = PatientFactory(phone="98765 43210")
+    response = client_for(nurse).get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "patients",
+            "model_name": "note",
+            "field_name": "patient",
+            "term": "+919876543210",
+        },
+    )
+    assert response.status_code == OK
+    assert [result["id"] for result in response.json()["results"]] == [patient.pk]
+
+
+def test_nurse_adds_a_note_and_is_recorded_as_its_author(nurse):
+    patient = PatientFactory()
+    response = client_for(nurse).post(
+        admin_url("note", "add"),
+        {
+            "patient": patient.pk,
+            "type": "SOAP",
+            "content": '{"subjective": "Cough"}',
+            "audio_file_url": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    note = Note.objects.get(patient=patient)
+    assert (note.created_by, note.content) == ("nurse_rekha", {"subjective": "Cough"})
+
+
+def test_nurse_registers_a_patient_from_the_add_form(nurse):
+    response = client_for(nurse).post(
+        admin_url("patient", "add"),
+        {
+            "name": "Asha Rao",
+            "uhid": "700001",
+            "age": "34",
+            "gender": "F",
+            "phone": "98765 43210",
+            **empty_inlines(),
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert search_patients(nurse, "+919876543210") != set()
+
+
+def empty_inlines() -> dict[str, str]:
+    return {
+        f"{prefix}-{key}": value
+        for prefix in ("notes", "history")
+        for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+    }
