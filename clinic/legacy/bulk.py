@@ -11,6 +11,7 @@ Public interface (stable; `split_embedded` builds on it):
 - `update_fields(model, rows, dry_run=False) -> Counts` updates only the given fields of rows
   that already exist (`created` stays 0; unknown keys count as `missing`).
 - `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
+- `pks_by(model, attname, values) -> {value: pk}` finds rows by another (unique) field.
 
 A row is a dict keyed by field attname (`patient_id`, not `patient`) holding Python values
 (aware datetimes, dicts for JSON). It must contain the primary key. Fields a row leaves out get
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,6 +62,10 @@ class _Column:
     field: models.Field
 
 
+def _identity(value):
+    return value
+
+
 def _sqlite_converter(f: models.Field):
     kind = f.get_internal_type()
     if kind == "DateTimeField":
@@ -67,6 +73,8 @@ def _sqlite_converter(f: models.Field):
         def to_db(value):
             if value is None or isinstance(value, str):
                 return value
+            if value.tzinfo is UTC:  # the normalisers' output: skip the conversion
+                return value.isoformat(" ")[:-6]
             if value.tzinfo is not None:
                 value = value.astimezone(UTC).replace(tzinfo=None)
             return value.isoformat(" ")
@@ -74,10 +82,10 @@ def _sqlite_converter(f: models.Field):
         return to_db
     if kind == "JSONField" and f.encoder is None:
         dumps = json.dumps
-        return lambda value: None if value is None else dumps(value)
+        return lambda value: None if value is None else "{}" if value == {} else dumps(value)
     target = f.target_field if f.is_relation else f
     if target.get_internal_type() in {"CharField", "TextField"}:
-        return lambda value: value
+        return _identity
     if kind in _SQLITE_NUMBERS:
         # sqlite3 binds Python numbers as they are; skip the per-value connection lookups.
         plain = _SQLITE_NUMBERS[kind]
@@ -120,13 +128,17 @@ def _columns(model: type[models.Model], vendor: str) -> dict[str, _Column]:
     return {f.attname: _Column(f.attname, f.column, f) for f in model._meta.concrete_fields}
 
 
+@cache
+def _converter(f: models.Field, vendor: str):
+    return _mongo_converter(f) if vendor == "mongodb" else _sqlite_converter(f)
+
+
 def _converters(model, attnames: Sequence[str]):
-    make = _mongo_converter if is_mongodb() else _sqlite_converter
     cols = _columns(model, connection.vendor)
     unknown = [name for name in attnames if name not in cols]
     if unknown:
         raise ValueError(f"{model.__name__} has no fields {unknown}")
-    return [(cols[name].column, make(cols[name].field)) for name in attnames]
+    return [(cols[n].column, _converter(cols[n].field, connection.vendor)) for n in attnames]
 
 
 def _defaults(model, given: set[str]) -> dict[str, Any]:
@@ -138,8 +150,18 @@ def _defaults(model, given: set[str]) -> dict[str, Any]:
 
 
 def _db_rows(model, rows: list[dict], attnames: list[str]) -> list[tuple]:
-    convert = [conv for _, conv in _converters(model, attnames)]
-    return [tuple(c(row[name]) for c, name in zip(convert, attnames, strict=True)) for row in rows]
+    # The hot loop of an import: fetch all values at once, convert only the columns that need it.
+    convert = [
+        (i, c) for i, (_, c) in enumerate(_converters(model, attnames)) if c is not _identity
+    ]
+    get = operator.itemgetter(*attnames) if len(attnames) > 1 else lambda row: (row[attnames[0]],)
+    out = []
+    for row in rows:
+        values = list(get(row))
+        for i, c in convert:
+            values[i] = c(values[i])
+        out.append(tuple(values))
+    return out
 
 
 def _read_raw(model, pks: list, columns: list[str]) -> dict[Any, tuple]:
@@ -245,6 +267,8 @@ def upsert(model: type[models.Model], rows: list[dict], dry_run: bool = False) -
 
 def _dedupe_last(rows: list[tuple]) -> list[tuple]:
     # Keep one insert per pk; later duplicates in the same batch were turned into updates.
+    if len({row[0] for row in rows}) == len(rows):
+        return rows
     seen: set = set()
     out = []
     for row in rows:
@@ -307,6 +331,35 @@ def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str
             c.attname: _from_db(c.field, v) for c, v in zip(wanted, values, strict=True)
         }
     return out
+
+
+def pks_by(model: type[models.Model], attname: str, values: Iterable) -> dict:
+    """`{value: pk}` for rows whose `attname` is one of `values` (e.g. patients by UHID)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return {}
+    cols = _columns(model, connection.vendor)
+    column, pk_col = cols[attname].column, model._meta.pk.column
+    ((_, to_db),) = _converters(model, [attname])
+    by_db = {to_db(v): v for v in values}
+    found = {}
+    if is_mongodb():
+        coll = connection.database[model._meta.db_table]
+        query = {column: {"$in": list(by_db)}}
+        for doc in coll.find(query, {"_id": 0, column: 1, pk_col: 1}, session=connection.session):
+            found[by_db[doc[column]]] = doc[pk_col]
+        return found
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    keys = list(by_db)
+    for start in range(0, len(keys), _READ_CHUNK):
+        chunk = keys[start : start + _READ_CHUNK]
+        sql = (
+            f'SELECT ifnull("{column}", NULL), ifnull("{pk_col}", NULL) '
+            f'FROM "{model._meta.db_table}" WHERE "{column}" IN ({",".join("?" * len(chunk))})'
+        )
+        found.update((by_db[value], pk) for value, pk in cursor.execute(sql, chunk))
+    return found
 
 
 def _from_db(f: models.Field, value):

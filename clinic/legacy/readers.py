@@ -179,10 +179,21 @@ def _map_items(pairs, kind: str) -> Iterator[Item]:
 
 
 def _plain(items: Iterator[Item], kind: str) -> Iterator[Item]:
+    # Exports are Extended JSON throughout or not at all: the first record decides.
     extended = kind == "episodes"
     for item in items:
-        if item.record is not None and (extended or _has_extended(item.record)):
-            extended = True
+        if item.record is not None:
+            extended = extended or _has_extended(item.record)
+            if extended:
+                item.original, item.record = item.record, plain(item.record)
+            yield item
+            break
+        yield item
+    if not extended:
+        yield from items
+        return
+    for item in items:
+        if item.record is not None:
             item.original, item.record = item.record, plain(item.record)
         yield item
 
