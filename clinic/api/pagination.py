@@ -17,7 +17,9 @@ class PagePagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page = self._positive_int(self.page_query_param, 1, None)
-        self.size = self._positive_int(self.page_size_query_param, self.page_size, self.max_page_size)
+        self.size = self._positive_int(
+            self.page_size_query_param, self.page_size, self.max_page_size
+        )
         start = (self.page - 1) * self.size
         # One extra row tells whether a next page exists, without counting the table.
         rows = list(queryset[start : start + self.size + 1])
@@ -68,9 +70,18 @@ class PagePagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": self.page_query_param, "required": False, "in": "query",
-             "description": "Page number, from 1.", "schema": {"type": "integer", "minimum": 1}},
-            {"name": self.page_size_query_param, "required": False, "in": "query",
-             "description": f"Results per page (at most {self.max_page_size}).",
-             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size}},
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page (at most {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
         ]

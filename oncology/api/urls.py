@@ -1,8 +1,30 @@
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from oncology.api import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("episodes", views.EpisodeViewSet, basename="episode")
+router.register("treatments", views.TreatmentViewSet, basename="treatment")
+router.register("tumours", views.TumourViewSet, basename="tumour")
+router.register(
+    r"patients/(?P<parent_id>[^/.]+)/episodes",
+    views.PatientEpisodeViewSet,
+    basename="patient-episodes",
+)
+router.register(
+    r"episodes/(?P<parent_id>[^/.]+)/treatments",
+    views.EpisodeTreatmentViewSet,
+    basename="episode-treatments",
+)
+router.register(
+    r"episodes/(?P<parent_id>[^/.]+)/tumours",
+    views.EpisodeTumourViewSet,
+    basename="episode-tumours",
+)
+
+urlpatterns = [
+    *router.urls,
+]
 
 # COSD exports and the patient timeline (issue 6): plain views, appended to the router's routes.
 from django.urls import path  # noqa: E402

@@ -1,0 +1,30 @@
+"""`?ordering=` limited to a view's whitelist, always ending on the primary key."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+
+class StableOrderingFilter(OrderingFilter):
+    """Unknown fields are a 400 (not silently ignored); `pk` breaks ties so pages never overlap."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        allowed = {
+            name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+        }
+        unknown = [term for term in fields if term.lstrip("-") not in allowed]
+        if unknown:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot order by {', '.join(unknown)}; "
+                        f"choose from {', '.join(sorted(allowed))}."
+                    ]
+                }
+            )
+        return [term for term in fields if term]
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if ordering and not {term.lstrip("-") for term in ordering} & {"pk", "id"}:
+            ordering.append("pk")
+        return ordering
