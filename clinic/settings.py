@@ -190,6 +190,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# Waiting-room screens may open /queue/display/?token=… without a login when this is set.
+QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
+# Seconds a live-update stream stays open before the browser reconnects (frees the thread).
+QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
