@@ -37,13 +37,15 @@ IS_MONGODB = DATABASE_URL.startswith(("mongodb://", "mongodb+srv://"))
 # migrations there; the project's apps use string keys and share one set of migrations.
 MONGO_MIGRATED_APPS = ["admin", "auth", "contenttypes", "auditlog"]
 if IS_MONGODB:
-    from pymongo.uri_parser import parse_uri
+    from urllib.parse import urlsplit
 
     DATABASES = {
         "default": {
             "ENGINE": "django_mongodb_backend",
             "HOST": DATABASE_URL,
-            "NAME": parse_uri(DATABASE_URL).get("database") or "clinic",
+            # Read the name from the path: pymongo's parse_uri would resolve mongodb+srv in DNS
+            # at import, so settings (and `check --deploy`) would need the network.
+            "NAME": urlsplit(DATABASE_URL).path.strip("/") or "clinic",
         }
     }
     CONTRIB_APPS = [
