@@ -538,14 +538,18 @@ def cosd_submit(
 def _allocate(attempts: int = 5, **fields) -> CosdSubmission:
     """Next number = highest + 1; the primary key settles two exports racing for the same one."""
     for attempt in range(attempts):
-        last = CosdSubmission.objects.order_by("-number").values_list("number", flat=True).first()
         try:
             with atomic():
-                return CosdSubmission.objects.create(number=(last or 0) + 1, **fields)
+                return CosdSubmission.objects.create(number=highest_number() + 1, **fields)
         except IntegrityError:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def highest_number() -> int:
+    last = CosdSubmission.objects.order_by("-number").values_list("number", flat=True).first()
+    return last or 0
 
 
 def submission_path(submission: CosdSubmission) -> Path | None:

@@ -9,11 +9,12 @@ download/` returns its XML file (same permission).
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.api.exceptions import ErrorBodySerializer, ErrorSerializer
 from oncology.cosd import CosdChecksFailed, cosd_prepare, cosd_submit, filename, submission_path
 from oncology.models import CosdSubmission
 
@@ -79,6 +80,11 @@ class SubmissionResultSerializer(serializers.Serializer):
     checks = ChecksSerializer()
 
 
+class ChecksFailedSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+    checks = ChecksSerializer()
+
+
 class HasPerm(permissions.BasePermission):
     """GET needs `read`, anything else `write` (set on the view)."""
 
@@ -96,7 +102,7 @@ class CosdExportView(APIView):
             OpenApiParameter("from", str, required=True, description="First day, ISO."),
             OpenApiParameter("to", str, required=True, description="Last day, ISO."),
         ],
-        responses=ValidationResultSerializer,
+        responses={200: ValidationResultSerializer, 400: ErrorSerializer},
         operation_id="cosd_exports_validate",
     )
     def get(self, request):
@@ -116,7 +122,11 @@ class CosdExportView(APIView):
 
     @extend_schema(
         request=PeriodSerializer,
-        responses={201: SubmissionResultSerializer},
+        responses={
+            201: SubmissionResultSerializer,
+            400: ErrorSerializer,
+            422: OpenApiResponse(ChecksFailedSerializer, "Errors in the checks block it."),
+        },
         operation_id="cosd_exports_create",
     )
     def post(self, request):

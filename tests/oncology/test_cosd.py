@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
+from oncology import cosd as cosd_module
 from oncology.cosd import (
     COSD_NAMESPACE,
     CosdChecksFailed,
@@ -295,3 +296,17 @@ def test_nhs_numbers_need_a_valid_check_digit():
     assert nhs_number_is_valid("9434765919")
     assert not nhs_number_is_valid("9434765918")
     assert not nhs_number_is_valid("943476591")
+
+
+@pytest.mark.django_db
+def test_a_number_taken_by_a_concurrent_export_is_not_reused(monkeypatch):
+    make_pathway()
+    CosdSubmission.objects.create(number=1, period_start=OCT_START, period_end=OCT_END)
+    stale = iter([0])  # the first read misses the row another export just inserted
+    real = cosd_module.highest_number
+    monkeypatch.setattr(cosd_module, "highest_number", lambda: next(stale, None) or real())
+
+    submission, _ = cosd_submit(period_start=OCT_START, period_end=OCT_END)
+
+    assert submission.number == 2
+    assert CosdSubmission.objects.count() == 2
