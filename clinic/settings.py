@@ -197,6 +197,11 @@ QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
 # Seconds a live-update stream stays open before the browser reconnects (frees the thread).
 QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
 
+# COSD export (docs/cosd-mapping.md): the submitting trust's ODS code (else the providers named
+# on the treatments) and where submission files are kept for download.
+COSD_ORGANISATION_CODE = os.environ.get("COSD_ORGANISATION_CODE", "")
+COSD_EXPORT_DIR = Path(os.environ.get("COSD_EXPORT_DIR", BASE_DIR / "var" / "cosd"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
