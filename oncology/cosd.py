@@ -189,36 +189,33 @@ def _bounds(period_start: date, period_end: date) -> tuple[datetime, datetime]:
 def pathway_ids(period_start: date, period_end: date) -> list[str]:
     """Episodes with a colorectal primary diagnosed, or any treatment given, within the period."""
     start, end = _bounds(period_start, period_end)
-    in_period = {"diagnosis_date__gte": start, "diagnosis_date__lt": end}
-    ids = set(
-        Tumour.objects.filter(_colorectal_primary(), **in_period).values_list(
-            "episode_id", flat=True
-        )
+    diagnosed = Tumour.objects.filter(
+        _colorectal_primary(), diagnosis_date__gte=start, diagnosis_date__lt=end
     )
-    treated = (
-        set(
-            Treatment.objects.filter(treatment_date__gte=start, treatment_date__lt=end).values_list(
-                "episode_id", flat=True
-            )
+    ids = set(diagnosed.values_list("episode_id", flat=True))
+    treated = Treatment.objects.filter(treatment_date__gte=start, treatment_date__lt=end)
+    others = sorted(set(treated.values_list("episode_id", flat=True)) - ids)
+    for batch in _batches(others):
+        colorectal = Tumour.objects.filter(_colorectal_primary(), episode_id__in=batch)
+        ids |= set(colorectal.values_list("episode_id", flat=True))
+    live = []
+    for batch in _batches(sorted(ids)):
+        episodes = Episode.objects.filter(pk__in=batch)
+        live += episodes.exclude(episode_status=Episode.Status.CANCELLED).values_list(
+            "id", flat=True
         )
-        - ids
-    )
-    if treated:
-        ids |= set(
-            Tumour.objects.filter(
-                _colorectal_primary(), episode_id__in=sorted(treated)
-            ).values_list("episode_id", flat=True)
-        )
-    live = Episode.objects.filter(pk__in=sorted(ids)).exclude(
-        episode_status=Episode.Status.CANCELLED
-    )
-    return sorted(live.values_list("id", flat=True))
+    return sorted(live)
+
+
+def _batches(ids: list[str]):
+    """Slices small enough for any backend's limit on query parameters."""
+    for offset in range(0, len(ids), BATCH):
+        yield ids[offset : offset + BATCH]
 
 
 def records(episode_ids: list[str]):
     """Yield a CosdRecord per episode, reading patients, tumours and treatments per batch."""
-    for offset in range(0, len(episode_ids), BATCH):
-        batch = episode_ids[offset : offset + BATCH]
+    for batch in _batches(episode_ids):
         episodes = Episode.objects.filter(pk__in=batch).select_related("patient").order_by("id")
         tumours, treatments = {}, {}
         for tumour in Tumour.objects.filter(_colorectal_primary(), episode_id__in=batch):
