@@ -48,6 +48,7 @@ def test_check_shows_errors_and_allocates_nothing(logged_in, records, db):
 
     html = page.content.decode()
     assert "1 error" in html and episode.pk in html and "NHS number is missing." in html
+    assert f'href="/admin/patients/patient/{episode.patient_id}/timeline/"' in html
     assert not CosdSubmission.objects.exists()
 
 
