@@ -130,3 +130,6 @@ class TumourAdmin(EpisodeChildAdmin):
     list_filter = ["tumour_type"]
     date_hierarchy = "diagnosis_date"
     fields = ["episode", *TUMOUR_FIELDS, *EpisodeChildAdmin.readonly_fields]
+
+
+from oncology import admin_cosd  # noqa: E402,F401
