@@ -2,6 +2,7 @@
 
 import re
 
+from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -54,10 +55,75 @@ def patient_search(term: str) -> Q:
     return query
 
 
-class NoteInline(admin.StackedInline):
+SOAP_PARTS = ["subjective", "objective", "assessment", "plan"]
+
+
+def _soap_box() -> forms.CharField:
+    return forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+
+
+class NoteForm(forms.ModelForm):
+    """A SOAP note as four boxes; `content` keeps any other keys (and other note types) as JSON."""
+
+    subjective = _soap_box()
+    objective = _soap_box()
+    assessment = _soap_box()
+    plan = _soap_box()
+
+    class Meta:
+        model = Note
+        fields = ["type", *SOAP_PARTS, "content", "audio_file_url"]
+        labels = {"content": "Other content (JSON)"}
+        help_texts = {
+            "content": "SOAP notes: anything besides the four boxes. "
+            "Other note types: the note itself."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        content = self.instance.content
+        if isinstance(content, dict):
+            for part in SOAP_PARTS:
+                self.initial.setdefault(part, content.get(part, ""))
+            self.initial["content"] = {k: v for k, v in content.items() if k not in SOAP_PARTS}
+
+    def clean(self):
+        cleaned = super().clean()
+        if "content" not in self.fields or "content" in self.errors:
+            return cleaned
+        other = cleaned.get("content")
+        other = {} if other in (None, "") else other
+        parts = {p: cleaned[p].strip() for p in SOAP_PARTS if (cleaned.get(p) or "").strip()}
+        if not isinstance(other, dict):  # free text, as legacy transcriptions have it
+            if not parts:
+                return cleaned
+            other = {"text": other}
+        cleaned["content"] = {**other, **parts}  # boxes win over the same keys typed as JSON
+        return cleaned
+
+
+def _soap_part(name: str):
+    @admin.display(description=name.capitalize())
+    def show(self, obj):
+        return obj.content.get(name, "") if isinstance(obj.content, dict) else ""
+
+    return show
+
+
+class SoapDisplay:
+    """Read-only views (no change permission) show the SOAP parts from `content`."""
+
+    subjective = _soap_part("subjective")
+    objective = _soap_part("objective")
+    assessment = _soap_part("assessment")
+    plan = _soap_part("plan")
+
+
+class NoteInline(SoapDisplay, admin.StackedInline):
     model = Note
+    form = NoteForm
     extra = 0
-    fields = ["type", "content", "audio_file_url", "created_by", "created_at"]
+    fields = ["type", *SOAP_PARTS, "content", "audio_file_url", "created_by", "created_at"]
     readonly_fields = ["created_by", "created_at"]
     show_change_link = True
 
@@ -143,7 +209,8 @@ class PatientChildAdmin(BigTableAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(PatientChildAdmin):
+class NoteAdmin(SoapDisplay, PatientChildAdmin):
+    form = NoteForm
     list_display = ["id", "patient", "type", "created_by", "created_at"]
     list_filter = ["type"]
     date_hierarchy = "created_at"
@@ -152,6 +219,7 @@ class NoteAdmin(PatientChildAdmin):
     fields = [
         "patient",
         "type",
+        *SOAP_PARTS,
         "content",
         "audio_file_url",
         "created_by",

@@ -213,3 +213,60 @@ def empty_inlines() -> dict[str, str]:
         for prefix in ("notes", "history")
         for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
     }
+
+
+def test_nurse_writes_a_soap_note_in_four_boxes(nurse):
+    patient = PatientFactory()
+    response = client_for(nurse).post(
+        admin_url("note", "add"),
+        {
+            "patient": patient.pk,
+            "type": "SOAP",
+            "subjective": "Cough, 3 days",
+            "objective": "Temp 38.2 C",
+            "assessment": "",
+            "plan": "Fluids",
+            "content": "",
+            "audio_file_url": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    note = Note.objects.get(patient=patient)
+    assert note.content == {
+        "subjective": "Cough, 3 days",
+        "objective": "Temp 38.2 C",
+        "plan": "Fluids",
+    }
+
+
+def test_editing_a_soap_box_keeps_the_note_s_other_content(nurse):
+    note = NoteFactory(
+        content={"subjective": "Headache", "plan": "Rest", "vitals": {"bp": "120/80"}}
+    )
+    page = client_for(nurse).get(admin_url("note", "change", note))
+    form = page.context["adminform"].form
+    assert form.initial["subjective"] == "Headache"
+    assert form.initial["content"] == {"vitals": {"bp": "120/80"}}
+    response = client_for(nurse).post(
+        admin_url("note", "change", note),
+        {
+            "patient": note.patient_id,
+            "type": "SOAP",
+            "subjective": "Headache, better",
+            "objective": "",
+            "assessment": "",
+            "plan": "",
+            "content": '{"vitals": {"bp": "120/80"}}',
+            "audio_file_url": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    note.refresh_from_db()
+    assert note.content == {"subjective": "Headache, better", "vitals": {"bp": "120/80"}}
+
+
+def test_records_reads_soap_parts_on_a_read_only_note(records):
+    note = NoteFactory(content={"subjective": "Chest pain on exertion"})
+    page = client_for(records).get(admin_url("note", "change", note))
+    assert "Chest pain on exertion" in page.content.decode()
+    assert 'name="subjective"' not in page.content.decode()
