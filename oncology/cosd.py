@@ -67,6 +67,7 @@ TNM_CATEGORIES = {
 ICD10_COLORECTAL = re.compile(r"^C(18[0-9]|19X|20X)$")
 OPCS4 = re.compile(r"^[A-Z][0-9]{3}$")
 ODS = re.compile(r"^[A-Z0-9]{3,9}$")
+NHS_NUMBER = re.compile(r"^[0-9]{10}$")
 ICDO3 = re.compile(r"^[0-9]{4}/[0-9]$")
 SNOMED_ID = re.compile(r"^[0-9]{6,18}$")
 
@@ -231,13 +232,8 @@ def build_record(
 ) -> CosdRecord:
     patient = episode.patient
     record = CosdRecord(episode_id=episode.id, patient_id=patient.pk)
-    formatted(
-        record,
-        "nhs_number",
-        episode.nhs_number or patient.extra.get("nhs_number"),
-        nhs_number,
-        re.compile(r"^[0-9]{10}$"),
-    )
+    stored_nhs = episode.nhs_number or (patient.extra or {}).get("nhs_number")
+    formatted(record, "nhs_number", stored_nhs, nhs_number, NHS_NUMBER)
     record.items["local_patient_id"] = episode.mrn or patient.uhid or patient.pk
     record.items["birth_date"], bad_dob = birth_date(patient.extra or {})
     if bad_dob:

@@ -6,6 +6,7 @@ completeness report (% of applicable records holding each item). Errors block a 
 warnings do not. `validate_structure` checks a written file against our own small XSD.
 """
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.utils import timezone
 from lxml import etree
 
 ERROR, WARNING = "error", "warning"
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,9}$")
 XSD_PATH = Path(__file__).with_name("cosd") / "colorectal-structure.xsd"
 
 
@@ -108,6 +110,14 @@ def check_export(header, cosd_records: list) -> CheckReport:
             "organisation",
             "No submitting organisation: set "
             "COSD_ORGANISATION_CODE or record the provider on the treatments.",
+        )
+    elif not ODS_CODE.match(header.organisation):
+        report.add(
+            ERROR,
+            None,
+            "organisation",
+            f"'{header.organisation}' is not an ODS code "
+            "(3 to 9 letters and digits); check COSD_ORGANISATION_CODE.",
         )
     held = {item.name: [0, 0] for item in ITEMS}
     for record in cosd_records:

@@ -310,3 +310,13 @@ def test_a_number_taken_by_a_concurrent_export_is_not_reused(monkeypatch):
 
     assert submission.number == 2
     assert CosdSubmission.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_malformed_organisation_setting_blocks_the_submission(settings):
+    settings.COSD_ORGANISATION_CODE = "R G T"
+    make_pathway()
+
+    report = cosd_prepare(period_start=OCT_START, period_end=OCT_END).report
+
+    assert [(issue.item, issue.record) for issue in report.errors] == [("organisation", "")]
