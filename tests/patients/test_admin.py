@@ -270,3 +270,26 @@ def test_records_reads_soap_parts_on_a_read_only_note(records):
     page = client_for(records).get(admin_url("note", "change", note))
     assert "Chest pain on exertion" in page.content.decode()
     assert 'name="subjective"' not in page.content.decode()
+
+
+def admin_index_models(user) -> set[str]:
+    response = client_for(user).get(reverse("admin:index"))
+    assert response.status_code == OK
+    assert response.context["site_header"] == "clinic"
+    return {
+        f"{app['app_label']}.{model['object_name'].lower()}"
+        for app in response.context["app_list"]
+        for model in app["models"]
+    }
+
+
+def test_admin_index_lists_only_what_each_role_may_see(nurse, doctor, records):
+    clinical = {"patients.patient", "patients.note", "patients.historyentry"}
+    oncology = {"oncology.episode", "oncology.treatment", "oncology.tumour"}
+    nurse_sees = admin_index_models(nurse)
+    assert clinical <= nurse_sees
+    assert not (oncology | {"auditlog.logentry", "auth.user"}) & nurse_sees
+    doctor_sees = admin_index_models(doctor)
+    assert clinical | oncology <= doctor_sees
+    assert "auditlog.logentry" not in doctor_sees
+    assert clinical | oncology | {"auditlog.logentry"} <= admin_index_models(records)
