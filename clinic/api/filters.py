@@ -28,3 +28,16 @@ class StableOrderingFilter(OrderingFilter):
         if ordering and not {term.lstrip("-") for term in ordering} & {"pk", "id"}:
             ordering.append("pk")
         return ordering
+
+    def get_schema_operation_parameters(self, view):
+        fields = [name for name, _label in self.get_valid_fields(view.queryset, view, {})]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort by one or more of these fields (comma-separated; a leading "
+                f"- sorts descending): {', '.join(fields)}.",
+                "schema": {"type": "string"},
+            }
+        ]
