@@ -1,26 +1,10 @@
 from rest_framework import serializers
 
+from clinic.api.serializers import choice_error, ref
 from oncology.models import Episode, Treatment, Tumour
 from patients.models import Patient
 
 NHS_NUMBER = "An NHS number is 10 digits."
-
-
-def choice_error(label: str, choices) -> dict:
-    return {"invalid_choice": f"{label} must be one of: {', '.join(v for v, _ in choices)}."}
-
-
-def ref(model, noun: str, example: str, **kwargs):
-    return serializers.PrimaryKeyRelatedField(
-        queryset=model.objects.all(),
-        error_messages={
-            "required": f"Say which {noun} this is for (its ID).",
-            "null": f"Say which {noun} this is for (its ID).",
-            "does_not_exist": f"No {noun} has the ID {{pk_value}}.",
-            "incorrect_type": f"A {noun} ID is text such as {example}.",
-        },
-        **kwargs,
-    )
 
 
 class TreatmentSummarySerializer(serializers.ModelSerializer):

@@ -1,28 +1,12 @@
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from clinic.api.serializers import choice_error, ref
 from patients.models import HistoryEntry, Note, Patient, digits_only
 from queue_app.models import QueueEntry
 
 AGE_RANGE = "Age must be a whole number between 0 and 130."
 SOAP_PARTS = ("subjective", "objective", "assessment", "plan")
-
-
-def choice_error(label: str, choices) -> dict:
-    return {"invalid_choice": f"{label} must be one of: {', '.join(v for v, _ in choices)}."}
-
-
-def patient_ref(**kwargs):
-    return serializers.PrimaryKeyRelatedField(
-        queryset=Patient.objects.all(),
-        error_messages={
-            "required": "Say which patient this is for (their patient ID).",
-            "null": "Say which patient this is for (their patient ID).",
-            "does_not_exist": "No patient has the ID {pk_value}.",
-            "incorrect_type": "A patient ID is text such as PAT_72D90B86.",
-        },
-        **kwargs,
-    )
 
 
 class StaysWithPatientMixin:
@@ -123,7 +107,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
 
 class NoteWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
-    patient = patient_ref()
+    patient = ref(Patient, "patient", "PAT_72D90B86")
     type = serializers.ChoiceField(
         choices=Note.Type.choices,
         required=False,
@@ -175,7 +159,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
 
 
 class HistoryEntryWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
-    patient = patient_ref()
+    patient = ref(Patient, "patient", "PAT_72D90B86")
     type = serializers.ChoiceField(
         choices=HistoryEntry.Type.choices,
         error_messages={
