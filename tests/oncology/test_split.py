@@ -211,3 +211,38 @@ def test_reverse_puts_back_records_created_after_the_split(db):
             "diagnosis_date": "2024-03-01T12:00:00Z",
         }
     ]
+
+
+@pytest.mark.mongodb_only(reason="a raw legacy document in the episodes collection is MongoDB's")
+def test_it_splits_a_raw_legacy_document_and_reverses_it_exactly(db):
+    from bson import ObjectId
+    from django.db import connection
+
+    patient = PatientFactory(uhid="100000000")
+    oid = ObjectId("584cc78c3b38f01595c95f10")
+    when = dt.datetime(2024, 4, 6, 13, 7, 34)  # BSON dates come back naive UTC
+    treatments = [{"treatment_type": "surgery", "treatment_date": when, "asa_grade": 2}]
+    tumours = [{"tumour_id": "TUM_LEGACY01", "tumour_type": "primary", "diagnosis_date": when}]
+    coll = connection.database[Episode._meta.db_table]
+    coll.insert_one(
+        {
+            "_id": oid,
+            "patient_id": "100000000",
+            "cancer_type": "bowel",
+            "treatments": treatments,
+            "tumours": tumours,
+        }
+    )
+
+    out = episodes_split_all()
+    assert out.adopted == 1 and out.error_count == 0
+    episode = Episode.objects.get(pk=str(oid))
+    assert (episode.patient_id, episode.mrn) == (patient.pk, "100000000")
+    treatment = Treatment.objects.get()
+    assert treatment.episode_id == str(oid) and treatment.patient_id == patient.pk
+    assert treatment.treatment_date == when.replace(tzinfo=UTC)
+    assert Tumour.objects.get().pk == "TUM_LEGACY01"
+
+    episodes_split_all(reverse=True)
+    doc = coll.find_one({"_id": oid})
+    assert (doc["treatments"], doc["tumours"]) == (treatments, tumours)
