@@ -293,3 +293,8 @@ def test_admin_index_lists_only_what_each_role_may_see(nurse, doctor, records):
     assert clinical | oncology <= doctor_sees
     assert "auditlog.logentry" not in doctor_sees
     assert clinical | oncology | {"auditlog.logentry"} <= admin_index_models(records)
+
+
+def test_patient_admin_history_page_opens(nurse, history):
+    url = reverse("admin:patients_patient_history", args=[quote(history.patient.pk)])
+    assert client_for(nurse).get(url).status_code == OK
