@@ -298,3 +298,45 @@ def test_admin_index_lists_only_what_each_role_may_see(nurse, doctor, records):
 def test_patient_admin_history_page_opens(nurse, history):
     url = reverse("admin:patients_patient_history", args=[quote(history.patient.pk)])
     assert client_for(nurse).get(url).status_code == OK
+
+
+def test_nurse_adds_a_note_on_the_patient_page_and_is_its_author(nurse, history):
+    patient = history.patient
+    note = patient.notes.get()
+    data = {
+        "name": patient.name,
+        "uhid": patient.uhid,
+        "age": "42",
+        "gender": "F",
+        "phone": patient.phone,
+        "notes-TOTAL_FORMS": "2",
+        "notes-INITIAL_FORMS": "1",
+        "notes-0-id": note.pk,
+        "notes-0-patient": patient.pk,
+        "notes-0-type": "SOAP",
+        **{
+            f"notes-0-{part}": note.content.get(part, "")
+            for part in ("subjective", "objective", "assessment", "plan")
+        },
+        "notes-0-content": "{}",
+        "notes-0-audio_file_url": "",
+        "notes-1-patient": patient.pk,
+        "notes-1-type": "SOAP",
+        "notes-1-subjective": "Dizzy since morning",
+        "notes-1-objective": "",
+        "notes-1-assessment": "",
+        "notes-1-plan": "Review BP",
+        "notes-1-content": "",
+        "notes-1-audio_file_url": "",
+        "history-TOTAL_FORMS": "1",
+        "history-INITIAL_FORMS": "1",
+        "history-0-id": history.pk,
+        "history-0-patient": patient.pk,
+    }
+    response = client_for(nurse).post(admin_url("patient", "change", patient), data)
+    assert response.status_code == 302, [
+        f.errors for f in response.context["inline_admin_formsets"]
+    ]
+    added = patient.notes.exclude(pk=note.pk).get()
+    assert added.created_by == "nurse_rekha"
+    assert added.content == {"subjective": "Dizzy since morning", "plan": "Review BP"}
