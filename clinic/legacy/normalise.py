@@ -239,10 +239,12 @@ def history_entry(record, key: str | None = None) -> dict:
         "content": {} if content is None else content,
         "source": _choice(record.get("source"), "source", HISTORY_SOURCES, ""),
         "document_id": text(record.get("document_id"), "document_id"),
+        # Unlike a note's, a history entry's created_at may be unknown (null), as it came.
+        "created_at": timestamp(record.get("created_at"), "created_at"),
         "updated_at": timestamp(record.get("updated_at"), "updated_at"),
         "extra": _extra(record, HISTORY_FIELDS),
     }
-    return _times(row, record, ("created_at",))
+    return row
 
 
 def episode(record, key: str | None = None) -> dict:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import sys
 from collections.abc import Iterator
 
 from clinic.legacy.normalise import NORMALISERS, Rejected
 from clinic.legacy.readers import ReadError, read_items
 
-# Below this size the fork costs more than it saves.
-BACKGROUND_FROM_BYTES = 4 << 20
-_QUEUE_DEPTH = 3
+# Below this size the fork costs more than it saves (the environment variable is for tests).
+BACKGROUND_FROM_BYTES = int(os.environ.get("CLINIC_IMPORT_READER_BYTES", 4 << 20))
 
 
 def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
@@ -52,40 +50,38 @@ def read_batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
     return _from_child(path, kind, size)
 
 
-def _put(channel, message, parent: int) -> None:
-    while True:
-        try:
-            channel.put(message, timeout=1)
-            return
-        except queue.Full:
-            if os.getppid() != parent:  # the importer was killed: nobody will read this
-                os._exit(0)
-
-
-def _produce(path: str, kind: str, size: int, channel, parent: int) -> None:
+def _produce(path: str, kind: str, size: int, reader, writer) -> None:
+    # Our copy of the read end is closed, so a dead parent turns the next send into EPIPE.
+    reader.close()
     try:
-        for batch in batches(path, kind, size):
-            _put(channel, ("batch", batch), parent)
-        _put(channel, ("done", None), parent)
-    except ReadError as exc:
-        _put(channel, ("read_error", (exc.path, exc.offset, exc.reason)), parent)
-    except BaseException as exc:  # reported to the parent, which raises it
-        _put(channel, ("crash", f"{type(exc).__name__}: {exc}"), parent)
+        try:
+            for batch in batches(path, kind, size):
+                writer.send(("batch", batch))
+            writer.send(("done", None))
+        except ReadError as exc:
+            writer.send(("read_error", (exc.path, exc.offset, exc.reason)))
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except BaseException as exc:  # reported to the parent, which raises it
+            writer.send(("crash", f"{type(exc).__name__}: {exc}"))
+    except (BrokenPipeError, ConnectionResetError):
+        os._exit(0)  # the importer was killed: nobody will read the rest
 
 
 def _from_child(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
     ctx = multiprocessing.get_context("fork")
-    channel = ctx.Queue(maxsize=_QUEUE_DEPTH)
-    child = ctx.Process(target=_produce, args=(path, kind, size, channel, os.getpid()), daemon=True)
+    # A plain pipe, not a Queue: sends block while the parent writes (bounded memory) and
+    # there is no feeder thread to keep an orphaned child alive.
+    reader, writer = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_produce, args=(path, kind, size, reader, writer), daemon=True)
     child.start()
+    writer.close()
     try:
         while True:
             try:
-                what, payload = channel.get(timeout=1)
-            except queue.Empty:
-                if child.exitcode is not None:
-                    raise RuntimeError(f"the reader of {path} stopped unexpectedly") from None
-                continue
+                what, payload = reader.recv()
+            except EOFError:
+                raise RuntimeError(f"the reader of {path} stopped unexpectedly") from None
             if what == "batch":
                 yield payload
             elif what == "done":
@@ -95,6 +91,7 @@ def _from_child(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
             else:
                 raise RuntimeError(f"the reader of {path} failed: {payload}")
     finally:
+        reader.close()
         if child.is_alive():
             child.terminate()
         child.join()

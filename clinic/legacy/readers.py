@@ -51,14 +51,15 @@ class _Counting(io.RawIOBase):
     """File wrapper that remembers which bytes ijson read last, to locate a parse error."""
 
     def __init__(self, handle, start: int):
-        self.handle, self.consumed, self.last = handle, start, b""
+        self.handle, self.consumed, self.last, self.last_start = handle, start, b"", start
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
         data = self.handle.read(size)
-        self.last = data
+        if data:
+            self.last, self.last_start = data, self.consumed
         self.consumed += len(data)
         return data
 
@@ -70,13 +71,14 @@ class _Counting(io.RawIOBase):
 
 def _error_offset(src: _Counting, exc: Exception, size: int) -> tuple[int, str]:
     text = str(exc)
-    if "premature EOF" in text or "Incomplete" in type(exc).__name__ and not src.last:
+    if "premature EOF" in text:
         return size, "the file ends in the middle of a JSON value (cut off?)"
     lines = text.split("\n")
-    offset = src.consumed - len(src.last)
+    offset = src.last_start
     if len(lines) >= 3 and "^" in lines[2]:
         snippet = lines[1].strip()
-        caret = lines[2].index("^") - (len(lines[1]) - len(lines[1].lstrip()))
+        # yajl's caret sits one column past the offending character.
+        caret = lines[2].index("^") - (len(lines[1]) - len(lines[1].lstrip())) - 1
         found = src.last.find(snippet.encode())
         if snippet and found >= 0:
             offset += found + max(caret, 0)
@@ -121,7 +123,12 @@ def _looks_like_lines(handle) -> bool:
     except ValueError:
         return False
     rest = handle.read(4096).lstrip()
-    return isinstance(doc, dict) and rest.startswith(b"{")
+    if not isinstance(doc, dict):
+        return False
+    if rest:
+        return rest.startswith(b"{")
+    # One line, one object: a record (JSON lines) unless it maps keys to records.
+    return not all(isinstance(value, dict | list) for value in doc.values())
 
 
 def _read_lines(handle, start: int) -> Iterator[Item]:

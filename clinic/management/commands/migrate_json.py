@@ -64,6 +64,13 @@ class Command(BaseCommand):
             sys.exit(report.exit_code)
 
     def _progress_printer(self, verbosity: int):
+        if verbosity >= 2:
+
+            def detail(fr):
+                self.stdout.write(f"{fr.file}: {fr.records} records read")
+                self.stdout.flush()
+
+            return detail
         if verbosity < 1 or not self.stdout.isatty():
             return None
         started = time.monotonic()

@@ -1,0 +1,27 @@
+"""Print a SHA-256 of every imported table, for the crash-safety test (run as a subprocess)."""
+
+import hashlib
+import json
+import os
+
+import django
+
+
+def checksum() -> str:
+    from oncology.models import Episode
+    from patients.models import HistoryEntry, Note, Patient
+    from queue_app.models import DailyTokenCounter, QueueEntry
+
+    digest = hashlib.sha256()
+    for model in (Patient, QueueEntry, Note, HistoryEntry, Episode, DailyTokenCounter):
+        names = [f.attname for f in model._meta.concrete_fields]
+        for row in model.objects.order_by("pk").values_list(*names).iterator():
+            digest.update(json.dumps(row, default=str, sort_keys=True).encode())
+        digest.update(model.__name__.encode())
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    django.setup()
+    print(checksum())
