@@ -62,10 +62,13 @@ def _tumour(rng: random.Random) -> dict:
 def generate(episodes: int, seed: int = 7, chunk: int = 5000) -> None:
     """Deterministic episodes (and one patient per ten) written through the bulk writer."""
     _setup()
+    from clinic.db import is_mongodb
     from clinic.legacy import bulk
     from oncology.models import Episode
     from patients.models import Patient
 
+    if is_mongodb():  # keep each transaction well inside the server's time limit
+        chunk = min(chunk, 500)
     rng = random.Random(seed)
     for start in range(0, episodes, chunk):
         stop = min(start + chunk, episodes)
