@@ -1,0 +1,162 @@
+"""Benchmark `manage.py migrate_json` on SQLite against two baselines measured in the same run.
+
+    python benchmarks/bench_import.py --patients 1000000 [--work DIR] [--loaddata-max 50000]
+
+Prints: first-import patients/s end-to-end (the whole `manage.py` process, start-up included)
+and the import phase alone; the other files' records/s; peak RSS of every process (reader
+child included); the no-change re-run time and its speed-up; a plain `sqlite3` executemany of
+the same patient rows into a table with the same schema (the practical ceiling); and
+`manage.py loaddata` of the same patients (on the first --loaddata-max patients when the set is
+larger, as it holds the whole fixture in memory; the rate is per row, so it scales).
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ijson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate_legacy import generate  # noqa: E402
+
+
+def run(args: list[str], db: Path) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB of the process and its children, stdout) of one manage.py run."""
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{db}"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = process.communicate()
+    seconds = time.perf_counter() - started
+    # ru_maxrss of waited-for children: the largest single process (importer or its reader).
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{err}")
+    return seconds, peak, out
+
+
+def fresh_db(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    run(["migrate", "-v", "0"], path)
+    return path
+
+
+def phase_seconds(report: Path, kind: str) -> float:
+    files = json.loads(report.read_text())["files"]
+    return next(f["seconds"] for f in files if f["kind"] == kind)
+
+
+def sqlite_baseline(data: Path, schema_from: Path, work: Path) -> tuple[int, float]:
+    """Stream the same patients (ijson, no validation) into the same table with executemany."""
+    target = work / "baseline.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    source = sqlite3.connect(schema_from)
+    ddl = [sql for (sql,) in source.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'patients_patient' AND sql IS NOT NULL"
+    )]  # fmt: skip
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    for sql in ddl:
+        db.execute(sql)
+    insert = (
+        "INSERT INTO patients_patient (id, uhid, name, age, gender, phone, created_at, "
+        "updated_at, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    count, batch, started = 0, [], time.perf_counter()
+    with open(data / "patients.json", "rb") as handle:
+        for key, p in ijson.kvitems(handle, "", use_float=True):
+            batch.append((
+                key, p.get("uhid"), p["name"], p.get("age"), p.get("gender") or "",
+                p.get("phone", ""), p.get("created_at"), p.get("updated_at"), "{}",
+            ))  # fmt: skip
+            if len(batch) == 5000:
+                db.execute("BEGIN")
+                db.executemany(insert, batch)
+                db.execute("COMMIT")
+                count, batch = count + len(batch), []
+    if batch:
+        db.execute("BEGIN")
+        db.executemany(insert, batch)
+        db.execute("COMMIT")
+        count += len(batch)
+    return count, time.perf_counter() - started
+
+
+def loaddata_baseline(data: Path, work: Path, limit: int) -> tuple[int, float, int]:
+    fixture = work / "patients_fixture.json"
+    with open(data / "patients.json", "rb") as handle, open(fixture, "w") as out:
+        out.write("[")
+        for n, (key, p) in enumerate(ijson.kvitems(handle, "", use_float=True)):
+            if n == limit:
+                break
+            fields = {"uhid": p.get("uhid"), "name": p["name"], "age": p.get("age"),
+                      "gender": (p.get("gender") or "")[:1].upper(), "phone": p.get("phone", ""),
+                      "created_at": p.get("created_at"), "updated_at": p.get("updated_at"),
+                      "extra": {}}  # fmt: skip
+            out.write(
+                ("," if n else "")
+                + json.dumps({"model": "patients.patient", "pk": key, "fields": fields})
+            )
+        out.write("]")
+    db = fresh_db(work / "loaddata.sqlite3")
+    seconds, peak, _ = run(["loaddata", str(fixture), "-v", "0"], db)
+    return min(limit, n + 1), seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=1_000_000)
+    parser.add_argument("--work", default="/tmp/clinic-bench-import")
+    parser.add_argument("--loaddata-max", type=int, default=50_000)
+    args = parser.parse_args()
+    work = Path(args.work)
+    data = work / f"legacy-{args.patients}"
+    work.mkdir(parents=True, exist_ok=True)
+    if not (data / "history.json").exists():
+        print(f"generating {args.patients:,} patients in {data} …", flush=True)
+        generate(str(data), args.patients)
+    sizes = {p.name: p.stat().st_size >> 20 for p in sorted(data.glob("*.json"))}
+    print(f"data: {sizes} (MB); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+    db = fresh_db(work / "import.sqlite3")
+    report = work / "report.json"
+    common = ["--report", str(report), "--rejects", str(work / "rejects.jsonl"), "-v", "0"]
+    t_patients, rss1, _ = run(["migrate_json", str(data / "patients.json"), *common], db)
+    phase = phase_seconds(report, "patients")
+    print(f"first import, patients.json: {args.patients / t_patients:,.0f} patients/s end-to-end "
+          f"({t_patients:.1f} s; import phase alone {args.patients / phase:,.0f}/s)")  # fmt: skip
+    t_rest, rss2, _ = run(["migrate_json", str(data), "--only", "queue,notes,history", *common], db)
+    rest = json.loads(report.read_text())["records"]
+    print(f"first import, queue+notes+history: {rest:,} records in {t_rest:.1f} s "
+          f"({rest / t_rest:,.0f}/s)")  # fmt: skip
+    t_again, rss3, _ = run(["migrate_json", str(data), *common], db)
+    totals = json.loads(report.read_text())["totals"]
+    first = t_patients + t_rest
+    print(f"no-change re-run: {t_again:.1f} s vs first import {first:.1f} s → "
+          f"{first / t_again:.2f}× faster; outcome {totals}")  # fmt: skip
+    print(f"peak RSS (largest single process): {max(rss1, rss2, rss3)} MB")
+
+    count, seconds = sqlite_baseline(data, db, work)
+    print(f"baseline sqlite3 executemany (same rows, same table and indexes, ijson-streamed): "
+          f"{count / seconds:,.0f} rows/s ({seconds:.1f} s)")  # fmt: skip
+    rows, seconds, peak = loaddata_baseline(data, work, args.loaddata_max)
+    print(f"baseline manage.py loaddata on {rows:,} patients: {rows / seconds:,.0f} rows/s "
+          f"({seconds:.1f} s, start-up included); peak RSS so far {peak} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
