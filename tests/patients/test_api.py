@@ -425,3 +425,17 @@ def test_nested_route_is_paginated(client_as, world):
     last = client.get(first["next"]).json()
     assert len(first["results"]) == 2 and len(last["results"]) == 1
     assert last["next"] is None
+
+
+def test_a_uhid_taken_between_check_and_insert_is_a_409_not_a_500(client_as, world, monkeypatch):
+    # Two desks registering the same UHID at once both pass the uniqueness check; the
+    # database's unique index stops the second insert.
+    from rest_framework.validators import UniqueValidator
+
+    monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
+    response = client_as("nurse").post(
+        f"{API}/patients/", {"name": "Twin", "uhid": world.patient.uhid}, format="json"
+    )
+    assert response.status_code == 409
+    assert_error_shape(response, "conflict")
+    assert Patient.objects.filter(uhid=world.patient.uhid).count() == 1
