@@ -306,30 +306,34 @@ def _fresh_item(spec: Spec, row: dict) -> dict:
 
 def row_to_item(spec: Spec, row: dict) -> dict:
     """The embedded item for a record: verbatim where the record still says the same."""
-    fresh = _fresh_item(spec, row)
     if row.get("embedded_item") is None:
-        return fresh
+        return _fresh_item(spec, row)
     verbatim = decode_verbatim(row["embedded_item"])
-    fields = typed_fields(spec.model)
+    readers = spec.readers
     extra = row["extra"] or {}
     out = {}
     for key, raw in verbatim.items():
         if key in extra:
             out[key] = extra[key]
-        elif key == spec.id_key:
-            out[key] = raw if raw is None or raw == "" or str(raw) == row["id"] else row["id"]
-        elif key in fields:
-            current = row[fields[key].attname]
+            continue
+        reader = readers.get(key)
+        if reader is not None:
+            current = row[reader[0]]
             try:
-                unchanged = _same(_parse(fields[key], raw), current)
+                unchanged = _same(reader[1](raw), current)
             except (ValueError, TypeError, OverflowError):
                 unchanged = False
             if unchanged:
                 out[key] = raw
             elif not _is_empty(current):
                 out[key] = _dump(current)
-    derived = spec.id_key not in verbatim or out.get(spec.id_key) in (None, "")
-    for key, value in fresh.items():
-        if key not in out and key not in verbatim and not (key == spec.id_key and derived):
+        elif key == spec.id_key:
+            out[key] = raw if raw is None or raw == "" or str(raw) == row["id"] else row["id"]
+    # Values set after the split, in fields the item did not have (a derived ID stays derived).
+    for key, (attname, _) in readers.items():
+        if key not in verbatim and not _is_empty(row[attname]):
+            out[key] = _dump(row[attname])
+    for key, value in extra.items():
+        if key not in verbatim:
             out[key] = value
     return out
