@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from auditlog.models import LogEntry
 from django.db.models import QuerySet
 from drf_spectacular.validation import validate_schema
@@ -224,3 +225,20 @@ def test_docs_page_loads_only_local_assets_and_they_are_served(anonymous, db, se
         assert asset.status_code == 200, url
         assert b"".join(asset.streaming_content if asset.streaming else [asset.content])
     assert "/api/schema/" in html
+
+
+@pytest.mark.sqlite_only(reason="no database involved: collectstatic is the same on both legs")
+def test_docs_assets_are_served_from_the_production_static_build(anonymous, settings, tmp_path):
+    # What bin/serve does: collectstatic into STATIC_ROOT with hashed names, WhiteNoise serves.
+    from django.core.management import call_command
+
+    from clinic import settings as production
+
+    settings.STORAGES, settings.STATIC_ROOT = production.STORAGES, tmp_path
+    call_command("collectstatic", "--no-input", verbosity=0)
+    html = anonymous.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert len(assets) >= 3
+    for url in assets:
+        assert re.search(r"\.[0-9a-f]{12}\.(js|css|png)$", url), url  # hashed: cache forever
+        assert anonymous.get(url).status_code == 200, url
