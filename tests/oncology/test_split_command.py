@@ -34,6 +34,7 @@ def test_it_splits_with_no_input_and_writes_the_report(sample, tmp_path):
     summary = json.loads(report.read_text())
     assert summary["exit_code"] == 0 and summary["validation"]["ok"]
     assert summary["embedded_items_before"] == {"treatment": 8, "tumour": 6}
+    assert summary["before"]["episodes_holding_items"] == 6  # one sample episode holds none
     assert summary["after"]["episodes_holding_items"] == 0
     assert summary["after"]["treatment_records"] == 8
     assert summary["after"]["tumour_records"] == 6
