@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError
 from django.db.models import F
 from django.utils import timezone
 
-from clinic.db import atomic
+from clinic.db import atomic, is_mongodb
 from patients.models import Patient
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry, QueueEvent
 
@@ -103,23 +103,31 @@ class _Retry(Exception):
     """Another desk took the counter value we read; read it again."""
 
 
+def _insert_once(model, **fields) -> bool:
+    """Insert unless the row exists (True if we made it). One insert is atomic by itself; in a
+    MongoDB transaction a racing duplicate would be a WriteConflict rather than a duplicate key."""
+    try:
+        if is_mongodb():
+            model.objects.create(**fields)
+        else:
+            with atomic():
+                model.objects.create(**fields)
+        return True
+    except IntegrityError:
+        return False
+
+
 def queue_version_bump(*, day: date) -> None:
     # After commit and outside any transaction: a single-document increment never conflicts.
-    if not QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1):
-        try:
-            with atomic():
-                QueueDayVersion.objects.create(day=day, version=1)
-        except IntegrityError:
-            QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1)
+    if QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1):
+        return
+    if not _insert_once(QueueDayVersion, day=day, version=1):
+        QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1)
 
 
 def _ensure_counter(day: date) -> None:
     if not DailyTokenCounter.objects.filter(day=day).exists():
-        try:
-            with atomic():
-                DailyTokenCounter.objects.create(day=day, last_token=0)
-        except IntegrityError:
-            pass  # another desk created it first; same outcome
+        _insert_once(DailyTokenCounter, day=day, last_token=0)
 
 
 def queue_enqueue(

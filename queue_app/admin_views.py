@@ -1,0 +1,150 @@
+"""Admin pages of the queue: today's board with one-click steps, and the wait-time chart."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from queue_app import services
+from queue_app.live import not_modified
+from queue_app.selectors import queue_board, queue_etag, queue_metrics
+
+NURSE_ACTIONS = {
+    "waiting": ["start", "nurse-complete"],
+    "nurse_completed": ["ready"],
+    "ready_for_doctor": [],
+    "in_consultation": [],
+}
+DOCTOR_ACTIONS = {"in_consultation": ["complete"]}
+
+
+def urls(model_admin) -> list:
+    wrap = model_admin.admin_site.admin_view
+    views = BoardViews(model_admin)
+    return [
+        path("board/", wrap(views.board), name="queue_app_queueentry_board"),
+        path("board/table/", wrap(views.table), name="queue_app_queueentry_board_table"),
+        path("board/call-next/", wrap(views.call_next), name="queue_app_queueentry_call_next"),
+        path(
+            "board/<str:entry_id>/<str:action>/", wrap(views.step), name="queue_app_queueentry_step"
+        ),  # fmt: skip
+        path("metrics/", wrap(views.metrics), name="queue_app_queueentry_metrics"),
+    ]
+
+
+def _table_context(request, day: date) -> dict:
+    user = request.user
+    can_nurse = user.has_perm(services.CHANGE_PERMISSION)
+    can_doctor = user.has_perm(services.CONSULT_PERMISSION)
+    board = queue_board(day=day)
+    for entry in board["entries"]:
+        steps = NURSE_ACTIONS[entry.status] if can_nurse else []
+        if entry.status == "waiting" and entry.started_at:
+            steps = [step for step in steps if step != "start"]
+        entry.steps = steps + (DOCTOR_ACTIONS.get(entry.status, []) if can_doctor else [])
+        entry.can_cancel = can_nurse
+    return {"board": board, "can_nurse": can_nurse, "can_doctor": can_doctor,
+            "etag": queue_etag(day=day, kind="admin")}  # fmt: skip
+
+
+class BoardViews:
+    def __init__(self, model_admin):
+        self.model_admin = model_admin
+
+    def _check_view(self, request):
+        if not self.model_admin.has_view_permission(request):
+            raise PermissionDenied
+
+    def board(self, request):
+        self._check_view(request)
+        context = {
+            **self.model_admin.admin_site.each_context(request),
+            **_table_context(request, timezone.localdate()),
+            "opts": self.model_admin.model._meta,
+            "title": "Today's queue",
+        }
+        return TemplateResponse(request, "admin/queue_app/queueentry/board.html", context)
+
+    def table(self, request):
+        """The board's table alone, for the live refresh; 304 while nothing changed."""
+        self._check_view(request)
+        day = timezone.localdate()
+        etag = queue_etag(day=day, kind="admin")
+        if not_modified(request, etag):
+            response = HttpResponse(status=304)
+        else:
+            response = TemplateResponse(
+                request, "admin/queue_app/queueentry/board_table.html",
+                _table_context(request, day),
+            )  # fmt: skip
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
+        return response
+
+    def _act(self, request, work, done: str):
+        try:
+            entry = work()
+        except (services.QueueConflict, PermissionDenied, ValidationError) as exc:
+            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            messages.error(request, text or "Your role does not allow this.")
+        else:
+            messages.success(request, done.format(entry=entry))
+        return redirect(reverse("admin:queue_app_queueentry_board"))
+
+    def step(self, request, entry_id: str, action: str):
+        return require_POST(self._step)(request, entry_id, action)
+
+    def _step(self, request, entry_id, action):
+        if action == "undo":
+            return self._act(
+                request, lambda: services.queue_undo(entry_id=entry_id, by=request.user),
+                "Token {entry.token_number}: last step undone.",
+            )  # fmt: skip
+        if action not in services.STEPS or action == "call-next":
+            raise PermissionDenied
+        return self._act(
+            request,
+            lambda: services.queue_transition(entry_id=entry_id, action=action, by=request.user),
+            "Token {entry.token_number}: " + action.replace("-", " ") + " done.",
+        )
+
+    def call_next(self, request):
+        return require_POST(self._call_next)(request)
+
+    def _call_next(self, request):
+        room = request.POST.get("room", "")[:32]
+        return self._act(
+            request, lambda: services.queue_call_next(by=request.user, room=room),
+            "Token {entry.token_number} ({entry.patient_name}) is yours.",
+        )  # fmt: skip
+
+    def metrics(self, request):
+        self._check_view(request)
+        try:
+            day = date.fromisoformat(request.GET.get("day", ""))
+        except ValueError:
+            day = timezone.localdate()
+        metrics = queue_metrics(day=day)
+        rows = [("Arrival → nurse", metrics["arrival_to_nurse"]),
+                ("Nurse → doctor", metrics["nurse_to_doctor"]),
+                ("Arrival → doctor", metrics["total"])]  # fmt: skip
+        longest = max([(w["p90_minutes"] or 0) for _, w in rows] + [1])
+        bars = [
+            {"label": label, "wait": wait, "y": 10 + index * 70,
+             "avg_width": round((wait["avg_minutes"] or 0) / longest * 480),
+             "p90_width": round((wait["p90_minutes"] or 0) / longest * 480)}
+            for index, (label, wait) in enumerate(rows)
+        ]  # fmt: skip
+        context = {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": self.model_admin.model._meta,
+            "title": f"Wait times on {day:%d %b %Y}",
+            "metrics": metrics, "bars": bars, "day": day,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/queue_app/queueentry/metrics.html", context)
