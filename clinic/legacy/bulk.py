@@ -6,12 +6,14 @@ so imports write with DB-API `executemany` on Django's own SQLite connection and
 
 Public interface (stable; `split_embedded` builds on it):
 
-- `upsert(model, rows, dry_run=False) -> Counts` inserts rows whose primary key is new and
-  updates rows whose stored values differ; rows equal to what is stored are not rewritten.
+- `upsert(model, rows, dry_run=False, before_write=None) -> Counts` inserts rows whose primary
+  key is new and updates rows whose stored values differ; rows equal to what is stored are not
+  rewritten. `before_write` may veto changed rows (see its docstring).
 - `update_fields(model, rows, dry_run=False) -> Counts` updates only the given fields of rows
   that already exist (`created` stays 0; unknown keys count as `missing`).
 - `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
-- `pks_by(model, attname, values) -> {value: pk}` finds rows by another (unique) field.
+- `pks_by(model, attname, values) -> {value: pk}` finds rows by another (unique) field;
+  `pks_by_pairs(model, (a, b), pairs) -> {(a, b): pk}` by two fields.
 
 A row is a dict keyed by field attname (`patient_id`, not `patient`) holding Python values
 (aware datetimes, dicts for JSON). It must contain the primary key. Fields a row leaves out get
@@ -24,7 +26,7 @@ from __future__ import annotations
 import datetime
 import json
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -44,6 +46,7 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     missing: int = 0
+    skipped: int = 0
     created_pks: list = field(default_factory=list, repr=False)
     updated_pks: list = field(default_factory=list, repr=False)
 
@@ -52,6 +55,7 @@ class Counts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.missing += other.missing
+        self.skipped += other.skipped
         return self
 
 
@@ -227,8 +231,18 @@ def _plan(model, rows: list[dict]) -> list[str]:
     return attnames
 
 
-def upsert(model: type[models.Model], rows: list[dict], dry_run: bool = False) -> Counts:
-    """Insert new rows and update changed ones by primary key; see the module docstring."""
+def upsert(
+    model: type[models.Model],
+    rows: list[dict],
+    dry_run: bool = False,
+    before_write: Callable[[list[dict]], set] | None = None,
+) -> Counts:
+    """Insert new rows and update changed ones by primary key; see the module docstring.
+
+    `before_write(changed_rows)` (optional) sees only the rows about to be created or updated,
+    inside the transaction, and returns the pks to leave out (counted as `skipped`): checks
+    that only matter for a change (a unique field) then cost nothing on a no-change re-run.
+    """
     counts = Counts()
     if not rows:
         return counts
@@ -237,18 +251,22 @@ def upsert(model: type[models.Model], rows: list[dict], dry_run: bool = False) -
         db_rows = _db_rows(model, rows, attnames)
         cols = [c for c, _ in _converters(model, attnames)]
         stored = _read_raw(model, [r[0] for r in db_rows], cols[1:])
+        changed = [_is_changed(row, stored) for row in db_rows]
+        if before_write is not None and any(changed):
+            skip = before_write([r for r, c in zip(rows, changed, strict=True) if c])
+            if skip:
+                counts.skipped = sum(1 for r in db_rows if r[0] in skip)
+                kept = [(r, c) for r, c in zip(db_rows, changed, strict=True) if r[0] not in skip]
+                db_rows, changed = [r for r, _ in kept], [c for _, c in kept]
         inserts, updates = [], []
-        for row in db_rows:
-            old = stored.get(row[0])
-            if old is None:
+        for row, kind in zip(db_rows, changed, strict=True):
+            if kind == "insert":
                 inserts.append(row)
-                stored[row[0]] = row[1:]  # a repeated pk later in the batch is an update
-            elif old != row[1:]:
+            elif kind == "update":
                 updates.append(row)
-                stored[row[0]] = row[1:]
         inserts = _dedupe_last(inserts)
         counts.created, counts.updated = len(inserts), len(updates)
-        counts.unchanged = len(db_rows) - len(inserts) - len(updates)
+        counts.unchanged = len(db_rows) - counts.created - counts.updated
         counts.created_pks = [r[0] for r in inserts]
         counts.updated_pks = [r[0] for r in updates]
         if dry_run:
@@ -263,6 +281,17 @@ def upsert(model: type[models.Model], rows: list[dict], dry_run: bool = False) -
             ins_cols = cols
         _write(model, inserts, ins_cols, updates, cols)
     return counts
+
+
+def _is_changed(row: tuple, stored: dict) -> str | None:
+    old = stored.get(row[0])
+    if old is None:
+        stored[row[0]] = row[1:]  # a repeated pk later in the batch is an update
+        return "insert"
+    if old != row[1:]:
+        stored[row[0]] = row[1:]
+        return "update"
+    return None
 
 
 def _dedupe_last(rows: list[tuple]) -> list[tuple]:
@@ -331,6 +360,39 @@ def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str
             c.attname: _from_db(c.field, v) for c, v in zip(wanted, values, strict=True)
         }
     return out
+
+
+def pks_by_pairs(model: type[models.Model], attnames: tuple[str, str], pairs: Iterable) -> dict:
+    """`{(a, b): pk}` for rows whose two fields equal one of `pairs` (e.g. (day, token))."""
+    pairs = list(set(pairs))
+    if not pairs:
+        return {}
+    (ca, a_db), (cb, b_db) = _converters(model, list(attnames))
+    pk_col = model._meta.pk.column
+    by_db = {(a_db(a), b_db(b)): (a, b) for a, b in pairs}
+    found = {}
+    if is_mongodb():
+        coll = connection.database[model._meta.db_table]
+        keys = list(by_db)
+        for start in range(0, len(keys), 1000):
+            query = {"$or": [{ca: a, cb: b} for a, b in keys[start : start + 1000]]}
+            projection = {"_id": 0, ca: 1, cb: 1, pk_col: 1}
+            for doc in coll.find(query, projection, session=connection.session):
+                found[by_db[(doc[ca], doc[cb])]] = doc[pk_col]
+        return found
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    keys = list(by_db)
+    for start in range(0, len(keys), _READ_CHUNK // 2):
+        chunk = keys[start : start + _READ_CHUNK // 2]
+        sql = (
+            f'SELECT ifnull("{ca}", NULL), ifnull("{cb}", NULL), ifnull("{pk_col}", NULL) '
+            f'FROM "{model._meta.db_table}" WHERE ("{ca}", "{cb}") IN '
+            f"(VALUES {','.join(['(?, ?)'] * len(chunk))})"
+        )
+        params = [value for pair in chunk for value in pair]
+        found.update((by_db[(a, b)], pk) for a, b, pk in cursor.execute(sql, params))
+    return found
 
 
 def pks_by(model: type[models.Model], attname: str, values: Iterable) -> dict:

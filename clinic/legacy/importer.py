@@ -132,13 +132,13 @@ class Importer:
         record = item.original if item.original is not None else item.record
         self.rejects.write(fr.file, item.position, record_id, reason, record, raw=item.raw)
 
-    def _upsert(self, model, rows: list[dict], fr: FileReport) -> None:
+    def _upsert(self, model, rows: list[dict], fr: FileReport, before_write=None) -> None:
         # Rows that lack a timestamp leave it out (default on insert, untouched on update).
         groups = defaultdict(list)
         for row in rows:
             groups[tuple(row)].append(row)
         for group in groups.values():
-            counts = bulk.upsert(model, group, dry_run=self.dry_run)
+            counts = bulk.upsert(model, group, dry_run=self.dry_run, before_write=before_write)
             fr.created += counts.created
             fr.updated += counts.updated
             fr.unchanged += counts.unchanged
@@ -165,18 +165,27 @@ class Importer:
     # -- one writer per kind ------------------------------------------------------------------
 
     def _write_patients(self, batch, fr) -> None:
-        owners = self._uhid_owners({row["uhid"] for _, row in batch if row["uhid"]})
-        keep = []
-        for item, row in batch:
-            uhid = row["uhid"]
-            owner = owners.get(uhid) if uhid else None
-            if owner not in (None, row["id"]):
-                self._reject(fr, item, row["id"], f"UHID {uhid} already belongs to patient {owner}")
-                continue
-            if uhid:
-                owners[uhid] = row["id"]
-            keep.append(row)
-        self._upsert(Patient, keep, fr)
+        items = {id(row): item for item, row in batch}
+        refused: set[str] = set()
+        claimed: dict[str, str] = {}  # across the key-set groups of this batch
+
+        def check_uhids(changed: list[dict]) -> set:
+            # Only new or changed patients can take a UHID another patient holds.
+            owners = self._uhid_owners({row["uhid"] for row in changed if row["uhid"]})
+            owners.update(claimed)
+            for row in changed:
+                uhid = row["uhid"]
+                owner = owners.get(uhid) if uhid else None
+                if owner not in (None, row["id"]):
+                    reason = f"UHID {uhid} already belongs to patient {owner}"
+                    self._reject(fr, items[id(row)], row["id"], reason)
+                    refused.add(row["id"])
+                elif uhid:
+                    owners[uhid] = claimed[uhid] = row["id"]
+            return refused
+
+        self._upsert(Patient, [row for _, row in batch], fr, before_write=check_uhids)
+        keep = [row for _, row in batch if row["id"] not in refused]
         if self.dry:
             self.dry["patients"].update({row["id"]: True for row in keep})
             self.dry["uhids"].update({row["uhid"]: row["id"] for row in keep if row["uhid"]})

@@ -78,30 +78,27 @@ def raise_counters(day_max: dict, dry_overlay: dict | None) -> None:
 
 
 def holders(rows: list[dict], dry_claims: dict | None) -> dict:
-    """(day, token) → queue_id for the tokens this batch asks for (stored, or claimed dry)."""
-    days = {row["day"] for row in rows}
-    tokens = {row["token_number"] for row in rows}
-    found = {
-        (day, token): pk
-        for day, token, pk in QueueEntry.objects.filter(
-            day__in=days, token_number__in=tokens
-        ).values_list("day", "token_number", "id")
-    }
+    """(day, token) → queue_id for the exact pairs these rows ask for (stored, or claimed dry)."""
+    pairs = {(row["day"], row["token_number"]) for row in rows}
+    found = bulk.pks_by_pairs(QueueEntry, ("day", "token_number"), pairs)
     if dry_claims:
-        found.update(
-            {
-                (r["day"], r["token_number"]): dry_claims.get((r["day"], r["token_number"]))
-                for r in rows
-                if (r["day"], r["token_number"]) in dry_claims
-            }
-        )
+        found.update({pair: dry_claims[pair] for pair in pairs if pair in dry_claims})
     return found
 
 
 def assign_tokens(rows: list[dict], dry_claims: dict | None, dry_counters: dict | None):
-    """Settle token collisions in place; yield (row, message) for each collision settled."""
-    taken = holders(rows, dry_claims)
+    """Settle token collisions in place; return ([(row, (day, token), what)], bumped counters)."""
     stored = bulk.stored_values(QueueEntry, [r["id"] for r in rows], ["day", "token_number"])
+    # An entry already stored with the day and token it asks for holds them (a re-run): only
+    # the others need to look for a holder.
+    placed = {
+        row["id"]
+        for row in rows
+        if (earlier := stored.get(row["id"]))
+        and (earlier["day"], earlier["token_number"]) == (row["day"], row["token_number"])
+    }
+    taken = holders([row for row in rows if row["id"] not in placed], dry_claims)
+    taken.update({(r["day"], r["token_number"]): r["id"] for r in rows if r["id"] in placed})
     last = counters({row["day"] for row in rows}, dry_counters)
     bumped: dict = {}
     events = []

@@ -106,3 +106,30 @@ def test_a_repeated_pk_in_one_batch_is_written_once_with_the_later_values():
     counts = bulk.upsert(Patient, [_patient("PAT_1"), _patient("PAT_1", name="Later")])
     assert (counts.created, counts.updated) == (1, 1)
     assert Patient.objects.get().name == "Later"
+
+
+@pytest.mark.django_db
+def test_pks_by_finds_rows_by_one_or_two_other_fields():
+    patient = PatientFactory(uhid="777")
+    entry = {"patient_id": patient.pk, "added_at": WHEN, "token_number": 3}
+    bulk.upsert(QueueEntry, [entry | {"id": "Q_1", "day": dt.date(2024, 11, 8)}])
+    assert bulk.pks_by(Patient, "uhid", ["777", "888"]) == {"777": patient.pk}
+    pairs = [(dt.date(2024, 11, 8), 3), (dt.date(2024, 11, 9), 3)]
+    found = bulk.pks_by_pairs(QueueEntry, ("day", "token_number"), pairs)
+    assert found == {(dt.date(2024, 11, 8), 3): "Q_1"}
+
+
+@pytest.mark.django_db
+def test_before_write_sees_only_changed_rows_and_can_leave_some_out():
+    bulk.upsert(Patient, [_patient("PAT_1")])
+    seen = []
+
+    def veto(rows):
+        seen.extend(row["id"] for row in rows)
+        return {"PAT_3"}
+
+    rows = [_patient("PAT_1"), _patient("PAT_2"), _patient("PAT_3")]
+    counts = bulk.upsert(Patient, rows, before_write=veto)
+    assert seen == ["PAT_2", "PAT_3"]
+    assert (counts.created, counts.unchanged, counts.skipped) == (1, 1, 1)
+    assert set(Patient.objects.values_list("pk", flat=True)) == {"PAT_1", "PAT_2"}
