@@ -8,6 +8,7 @@ and the report are the same either way. A child whose parent died (kill -9) exit
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sys
@@ -50,13 +51,66 @@ def read_batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
     return _from_child(path, kind, size)
 
 
+class _Records:
+    """A batch's records as one JSON text, decoded only if the parent needs one (a reject)."""
+
+    __slots__ = ("decoded", "text")
+
+    def __init__(self, text: str):
+        self.text, self.decoded = text, None
+
+    def get(self, which: int, index: int):
+        if self.decoded is None:
+            self.decoded = json.loads(self.text)
+        return self.decoded[which][index]
+
+
+class LazyItem:
+    """An `Item` whose record is decoded on first use: unpickling dicts was the parent's
+    largest cost, and the parent needs a batch's records only to write a reject."""
+
+    __slots__ = ("_index", "_records", "error", "key", "position", "raw")
+
+    def __init__(self, position, key, raw, error, records: _Records, index: int):
+        self.position, self.key, self.raw, self.error = position, key, raw, error
+        self._records, self._index = records, index
+
+    @property
+    def record(self):
+        return self._records.get(0, self._index)
+
+    @property
+    def original(self):
+        return self._records.get(1, self._index)
+
+
+def _pack(batch: list[tuple]) -> tuple:
+    items = [item for item, _, _ in batch]
+    text = json.dumps([[i.record for i in items], [i.original for i in items]])
+    return (
+        [(i.position, i.key, i.raw, i.error) for i in items],
+        text,
+        [row for _, row, _ in batch],
+        [reason for _, _, reason in batch],
+    )
+
+
+def _unpack(packed: tuple) -> list[tuple]:
+    heads, text, rows, reasons = packed
+    records = _Records(text)
+    return [
+        (LazyItem(*head, records, index), row, reason)
+        for index, (head, row, reason) in enumerate(zip(heads, rows, reasons, strict=True))
+    ]
+
+
 def _produce(path: str, kind: str, size: int, reader, writer) -> None:
     # Our copy of the read end is closed, so a dead parent turns the next send into EPIPE.
     reader.close()
     try:
         try:
             for batch in batches(path, kind, size):
-                writer.send(("batch", batch))
+                writer.send(("batch", _pack(batch)))
             writer.send(("done", None))
         except ReadError as exc:
             writer.send(("read_error", (exc.path, exc.offset, exc.reason)))
@@ -83,7 +137,7 @@ def _from_child(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
             except EOFError:
                 raise RuntimeError(f"the reader of {path} stopped unexpectedly") from None
             if what == "batch":
-                yield payload
+                yield _unpack(payload)
             elif what == "done":
                 return
             elif what == "read_error":

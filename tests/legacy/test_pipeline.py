@@ -18,6 +18,8 @@ def test_the_reader_process_yields_the_same_batches_as_reading_in_process(tmp_pa
     assert _shape(pipeline._from_child(str(path), "patients", 4)) == here
     assert [len(b) for b in here] == [4, 4, 2]
     assert here[0][3][2] == "age is not a whole number: 'x'"
+    (first, *_), *_ = pipeline._from_child(str(path), "patients", 4)
+    assert (first[0].record, first[0].key, first[0].original) == (records[0], "PAT_0", None)
 
 
 def test_a_read_error_in_the_reader_process_arrives_after_the_records_before_it(tmp_path):
