@@ -6,7 +6,9 @@ from django.db.models.signals import post_migrate
 def _sync_roles(sender, **kwargs):
     from clinic.permissions import sync_roles
 
-    sync_roles()
+    # auth's own post_migrate handler has created every app's permissions by now (clinic is the
+    # last installed app), so only the groups need setting.
+    sync_roles(create_missing_permissions=False)
 
 
 class ClinicConfig(AppConfig):

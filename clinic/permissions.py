@@ -49,26 +49,33 @@ def role_codenames(role: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def sync_roles(apps=None) -> None:
-    """Create the role groups and set exactly their permissions (used by a migration and tests)."""
+def sync_roles(apps=None, *, create_missing_permissions: bool = True) -> None:
+    """Create the role groups and set exactly their permissions (migration, post_migrate, tests)."""
     if apps is None:
         from django.apps import apps
-    from django.contrib.auth.management import create_permissions
+    if create_missing_permissions:
+        from django.contrib.auth.management import create_permissions
 
-    # On a fresh database permissions only appear after post_migrate; create them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
+        # In a data migration on a fresh database, permissions only appear after post_migrate.
+        for app_config in apps.get_app_configs():
+            app_config.models_module = True
+            create_permissions(app_config, verbosity=0, apps=apps)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    for role in ROLE_PERMISSIONS:
+    wanted = {role: set(role_codenames(role)) for role in ROLE_PERMISSIONS}
+    all_wanted = set().union(*wanted.values())
+    ids = {
+        (app_label, codename): pk
+        for pk, app_label, codename in permission_model.objects.filter(
+            codename__in={codename for _, codename in all_wanted}
+        ).values_list("pk", "content_type__app_label", "codename")
+    }
+    missing = all_wanted - ids.keys()
+    if missing:
+        raise LookupError(f"Role permissions not found: {sorted(missing)}")
+    for role, pairs in wanted.items():
         group, _ = group_model.objects.get_or_create(name=role)
-        wanted = role_codenames(role)
-        permissions = [
-            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codename in wanted
-        ]
-        group.permissions.set(permissions)
+        group.permissions.set([ids[pair] for pair in pairs])
 
 
 class RolePermission(DjangoModelPermissions):

@@ -84,10 +84,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "clinic",
     "patients",
     "queue_app",
     "oncology",
+    # Last, so its post_migrate handler (role groups) runs after every app's permissions exist.
+    "clinic",
 ]
 
 MIDDLEWARE = [

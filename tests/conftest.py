@@ -34,7 +34,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def roles(db):
     # MongoDB has no rollback between tests: the database is flushed, migration data included.
-    sync_roles()
+    sync_roles(create_missing_permissions=False)
 
 
 def _staff(username: str, role: str | None = None, **extra):
