@@ -175,7 +175,7 @@ def test_a_run_killed_at_any_point_converges_on_rerun(tmp_path):
 
         assert _split(killed, kill_after_batches=3) == -signal.SIGKILL
         assert _checksum(killed) not in (original, expected)  # really stopped half-way
-        assert _split(killed, kill_after_batches=12) == -signal.SIGKILL
+        assert _split(killed, kill_after_batches=EPISODES // BATCH * 2 // 3) == -signal.SIGKILL
         assert _split(killed) == 0
         assert _checksum(killed) == expected
 
