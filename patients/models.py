@@ -34,7 +34,8 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["name"]), models.Index(fields=["phone"])]
+        # (name, id) matches the ordering, so the admin and API page through names on the index.
+        indexes = [models.Index(fields=["name", "id"]), models.Index(fields=["phone"])]
         permissions = [
             ("import_legacy", "Can import legacy JSON files"),
             ("export_legacy", "Can export data in the legacy formats"),
