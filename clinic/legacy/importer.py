@@ -246,9 +246,7 @@ class Importer:
         self._warn_names(keep, fr)
         rows = [row for _, row in keep]
         dry = self.dry
-        events, bumped = queue_races.assign_tokens(
-            rows, dry and dry["claims"], dry and dry["counters"]
-        )
+        events = queue_races.assign_tokens(rows, dry and dry["claims"], dry and dry["counters"])
         positions = {id(row): item.position for item, row in keep}
         for row, (day, token), what in events:
             fr.warn(
@@ -261,7 +259,6 @@ class Importer:
                 new_token=row["token_number"],
             )
         self._upsert(QueueEntry, rows, fr)
-        queue_races.save_counters(bumped, dry and dry["counters"])
 
     def _warn_names(self, keep, fr) -> None:
         names = _in_chunks(

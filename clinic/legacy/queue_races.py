@@ -14,6 +14,9 @@ import datetime
 import hashlib
 import os
 
+from django.db import IntegrityError
+
+from clinic.db import atomic
 from clinic.legacy import bulk
 from clinic.legacy.normalise import Rejected, queue_entry
 from clinic.legacy.readers import read_items
@@ -72,9 +75,16 @@ def raise_counters(day_max: dict, dry_overlay: dict | None) -> None:
     raised = {day: top for day, top in day_max.items() if top > current.get(day, 0)}
     if dry_overlay is not None:
         dry_overlay.update(raised)
-    elif raised:
-        rows = [{"day": day, "last_token": top} for day, top in sorted(raised.items())]
-        bulk.upsert(DailyTokenCounter, rows)
+        return
+    for day in sorted(set(raised) - set(current)):
+        try:
+            with atomic():
+                DailyTokenCounter.objects.create(day=day, last_token=0)
+        except IntegrityError:
+            pass  # a live desk created it meanwhile; the conditional update below still applies
+    for day, top in sorted(raised.items()):
+        # Conditional, so a live desk that took a higher token meanwhile keeps it.
+        DailyTokenCounter.objects.filter(day=day, last_token__lt=top).update(last_token=top)
 
 
 def holders(rows: list[dict], dry_claims: dict | None) -> dict:
@@ -87,7 +97,10 @@ def holders(rows: list[dict], dry_claims: dict | None) -> dict:
 
 
 def assign_tokens(rows: list[dict], dry_claims: dict | None, dry_counters: dict | None):
-    """Settle token collisions in place; return ([(row, (day, token), what)], bumped counters)."""
+    """Settle token collisions in place; return [(row, (day, token asked for), what was done)].
+
+    Call inside the batch's transaction: a renumbering and the entry it gives the token to
+    commit together (after a crash, neither or both exist)."""
     stored = bulk.stored_values(QueueEntry, [r["id"] for r in rows], ["day", "token_number"])
     # An entry already stored with the day and token it asks for holds them (a re-run): only
     # the others need to look for a holder.
@@ -99,8 +112,6 @@ def assign_tokens(rows: list[dict], dry_claims: dict | None, dry_counters: dict 
     }
     taken = holders([row for row in rows if row["id"] not in placed], dry_claims)
     taken.update({(r["day"], r["token_number"]): r["id"] for r in rows if r["id"] in placed})
-    last = counters({row["day"] for row in rows}, dry_counters)
-    bumped: dict = {}
     events = []
     for row in rows:
         key = (row["day"], row["token_number"])
@@ -113,17 +124,20 @@ def assign_tokens(rows: list[dict], dry_claims: dict | None, dry_counters: dict 
             row["token_number"] = earlier["token_number"]
             events.append((row, key, f"kept token {row['token_number']} from an earlier import"))
         else:
-            last[row["day"]] = bumped[row["day"]] = last.get(row["day"], 0) + 1
-            row["token_number"] = last[row["day"]]
+            row["token_number"] = next_token(row["day"], dry_counters)
             events.append((row, key, f"renumbered to token {row['token_number']}"))
         taken[(row["day"], row["token_number"])] = row["id"]
     if dry_claims is not None:
         dry_claims.update({(r["day"], r["token_number"]): r["id"] for r in rows})
-    return events, bumped
+    return events
 
 
-def save_counters(bumped: dict, dry_counters: dict | None) -> None:
+def next_token(day: datetime.date, dry_counters: dict | None) -> int:
+    """Take the day's next token as a live desk would: a conditional update, retried on a race."""
     if dry_counters is not None:
-        dry_counters.update(bumped)
-    elif bumped:
-        bulk.upsert(DailyTokenCounter, [{"day": d, "last_token": n} for d, n in bumped.items()])
+        dry_counters[day] = counters([day], dry_counters).get(day, 0) + 1
+        return dry_counters[day]
+    while True:
+        last = counters([day]).get(day, 0)
+        if DailyTokenCounter.objects.filter(day=day, last_token=last).update(last_token=last + 1):
+            return last + 1

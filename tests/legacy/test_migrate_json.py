@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 
 import pytest
@@ -188,3 +189,20 @@ def test_unknown_file_names_and_bad_options_are_command_errors(tmp_path):
         call_command("migrate_json", str(tmp_path), only="people")
     with pytest.raises(CommandError, match="No legacy files"):
         call_command("migrate_json", str(tmp_path))
+
+
+def test_the_import_never_lowers_a_counter_live_desks_have_moved_on(tmp_path, migrate):
+    patient = PatientFactory(pk="PAT_A")
+    day = dt.date(2024, 1, 28)
+    DailyTokenCounter.objects.create(day=day, last_token=10)
+    QueueEntry.objects.create(id="Q_LIVE", patient=patient, day=day, token_number=2,
+                              added_at=dt.datetime(2024, 1, 28, 4, tzinfo=dt.UTC))  # fmt: skip
+    entry = {"patient_id": patient.pk, "status": "waiting", "added_at": "2024-01-28T10:00:00"}
+    queue = [entry | {"queue_id": "Q_1", "token_number": 2}, entry | {"queue_id": "Q_2",
+             "token_number": 3}]  # fmt: skip
+    (tmp_path / "queue.json").write_text(json.dumps(queue))
+    migrate(tmp_path / "queue.json")
+    assert dict(QueueEntry.objects.values_list("id", "token_number")) == {
+        "Q_LIVE": 2, "Q_1": 11, "Q_2": 3,
+    }  # fmt: skip
+    assert DailyTokenCounter.objects.get(day=day).last_token == 11
