@@ -248,9 +248,7 @@ def upsert(
         return counts
     attnames = _plan(model, rows)
     with atomic():
-        db_rows = _db_rows(model, rows, attnames)
-        cols = [c for c, _ in _converters(model, attnames)]
-        stored = _read_raw(model, [r[0] for r in db_rows], cols[1:])
+        db_rows, cols, stored = _with_stored(model, rows, attnames)
         changed = [_is_changed(row, stored) for row in db_rows]
         if before_write is not None and any(changed):
             skip = before_write([r for r, c in zip(rows, changed, strict=True) if c])
@@ -281,6 +279,13 @@ def upsert(
             ins_cols = cols
         _write(model, inserts, ins_cols, updates, cols)
     return counts
+
+
+def _with_stored(model, rows: list[dict], attnames: list[str]):
+    """The rows as the database holds values, their columns, and what is stored under them."""
+    db_rows = _db_rows(model, rows, attnames)
+    cols = [c for c, _ in _converters(model, attnames)]
+    return db_rows, cols, _read_raw(model, [r[0] for r in db_rows], cols[1:])
 
 
 def _is_changed(row: tuple, stored: dict) -> str | None:
@@ -324,9 +329,7 @@ def update_fields(model: type[models.Model], rows: list[dict], dry_run: bool = F
         return counts
     attnames = _plan(model, rows)
     with atomic():
-        db_rows = _db_rows(model, rows, attnames)
-        cols = [c for c, _ in _converters(model, attnames)]
-        stored = _read_raw(model, [r[0] for r in db_rows], cols[1:])
+        db_rows, cols, stored = _with_stored(model, rows, attnames)
         updates = []
         for row in db_rows:
             old = stored.get(row[0])
