@@ -7,7 +7,9 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from clinic.admin import BigTableAdmin, audit_history_link, changelist_link
 from patients.models import HistoryEntry, Note, Patient
@@ -174,6 +176,7 @@ class PatientAdmin(BigTableAdmin):
                 "Oncology episodes",
                 patient__exact=pk,
             ),
+            format_html('<a href="{}">Timeline</a>', reverse("patient_timeline", args=[pk])),
             audit_history_link(request, Patient, pk),
         ]
         extra_context = {**(extra_context or {}), "related_links": [link for link in links if link]}

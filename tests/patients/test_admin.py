@@ -150,6 +150,9 @@ def test_patient_page_links_to_what_the_role_may_see(doctor, nurse, records, his
     assert audit not in nurse_page.content.decode()
     records_page = client_for(records).get(admin_url("patient", "change", history.patient))
     assert audit in records_page.content.decode()
+    timeline = reverse("patient_timeline", args=[pk])
+    assert timeline in nurse_page.content.decode()
+    assert timeline in doctor_page.content.decode()
 
 
 def test_notes_changelist_filtered_by_patient_lists_only_theirs(nurse, history):
