@@ -44,11 +44,12 @@ def _table_context(request, day: date) -> dict:
     can_doctor = user.has_perm(services.CONSULT_PERMISSION)
     board = queue_board(day=day)
     for entry in board["entries"]:
-        steps = NURSE_ACTIONS[entry.status] if can_nurse else []
-        if entry.status == "waiting" and entry.started_at:
+        steps = NURSE_ACTIONS[entry["status"]] if can_nurse else []
+        if entry["status"] == "waiting" and entry["started_at"]:
             steps = [step for step in steps if step != "start"]
-        entry.steps = steps + (DOCTOR_ACTIONS.get(entry.status, []) if can_doctor else [])
-        entry.can_cancel = can_nurse
+        doctor_steps = DOCTOR_ACTIONS.get(entry["status"], []) if can_doctor else []
+        entry["steps"] = steps + doctor_steps
+        entry["can_cancel"] = can_nurse
     return {"board": board, "can_nurse": can_nurse, "can_doctor": can_doctor,
             "etag": queue_etag(day=day, kind="admin")}  # fmt: skip
 

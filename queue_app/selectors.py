@@ -17,8 +17,12 @@ BOARD_FIELDS = (
 )  # fmt: skip
 
 
-def waiting_order(entry: QueueEntry) -> tuple:
-    return (PRIORITY_RANK.get(entry.priority, 9), entry.token_number)
+STATUS_LABELS = dict(Status.choices)
+PRIORITY_LABELS = dict(QueueEntry.Priority.choices)
+
+
+def waiting_order(entry: dict) -> tuple:
+    return (PRIORITY_RANK.get(entry["priority"], 9), entry["token_number"])
 
 
 def queue_version(*, day: date) -> int:
@@ -29,30 +33,33 @@ def queue_etag(*, day: date, kind: str = "board") -> str:
     return f'"{kind}-{day.isoformat()}-{queue_version(day=day)}"'
 
 
-def doctor_names(entries) -> dict:
-    ids = {entry.doctor_id for entry in entries if entry.doctor_id}
+def doctor_names(entries: list[dict]) -> dict:
+    ids = {entry["doctor_id"] for entry in entries if entry["doctor_id"]}
+    if not ids:
+        return {}
     users = get_user_model().objects.filter(pk__in=ids)
     return {user.pk: user.get_full_name() or user.get_username() for user in users}
 
 
 def queue_board(*, day: date | None = None) -> dict:
-    """The day's open entries, by step then priority then token, plus finished counts."""
+    """The day's open entries as dicts (the hottest read: no model instances), by step, then
+    priority, then token; plus finished counts and the version the data is at least as new as."""
     day = day or timezone.localdate()
-    open_entries = sorted(
-        QueueEntry.objects.filter(day=day, status__in=OPEN_STATUSES).only(*BOARD_FIELDS),
-        key=lambda entry: (STATUS_ORDER[entry.status], *waiting_order(entry)),
-    )
-    names = doctor_names(open_entries)
-    for entry in open_entries:
-        entry.doctor_name = names.get(entry.doctor_id, "")
-    finished = QueueEntry.objects.filter(day=day, status__in=[Status.COMPLETED, Status.CANCELLED])
-    statuses = list(finished.values_list("status", flat=True))
+    version = queue_version(day=day)
+    rows = QueueEntry.objects.filter(day=day, status__in=OPEN_STATUSES).values(*BOARD_FIELDS)
+    entries = sorted(rows, key=lambda entry: (STATUS_ORDER[entry["status"]], *waiting_order(entry)))
+    names = doctor_names(entries)
+    for entry in entries:
+        entry["doctor_name"] = names.get(entry["doctor_id"], "")
+        entry["status_label"] = STATUS_LABELS[entry["status"]]
+        entry["priority_label"] = PRIORITY_LABELS.get(entry["priority"], entry["priority"])
+    day_entries = QueueEntry.objects.filter(day=day)
     return {
         "day": day,
-        "version": queue_version(day=day),
-        "entries": open_entries,
-        "completed": statuses.count(Status.COMPLETED),
-        "cancelled": statuses.count(Status.CANCELLED),
+        "version": version,
+        "entries": entries,
+        "completed": day_entries.filter(status=Status.COMPLETED).count(),
+        "cancelled": day_entries.filter(status=Status.CANCELLED).count(),
     }
 
 
@@ -60,10 +67,10 @@ def queue_display(*, day: date | None = None, next_count: int = 6) -> dict:
     """What the waiting-room screen shows: who is being seen where, and who is next."""
     board = queue_board(day=day)
     entries = board["entries"]
-    serving = [entry for entry in entries if entry.status == Status.IN_CONSULTATION]
-    serving.sort(key=lambda entry: (entry.room or entry.doctor_name, entry.token_number))
-    upcoming = [entry for entry in entries if entry.status != Status.IN_CONSULTATION]
-    upcoming.sort(key=lambda e: (-STATUS_ORDER[e.status], *waiting_order(e)))
+    serving = [entry for entry in entries if entry["status"] == Status.IN_CONSULTATION]
+    serving.sort(key=lambda entry: (entry["room"] or entry["doctor_name"], entry["token_number"]))
+    upcoming = [entry for entry in entries if entry["status"] != Status.IN_CONSULTATION]
+    upcoming.sort(key=lambda e: (-STATUS_ORDER[e["status"]], *waiting_order(e)))
     return {**board, "serving": serving, "next": upcoming[:next_count]}
 
 

@@ -1,4 +1,7 @@
+import threading
+from collections import OrderedDict
 from datetime import date
+from time import monotonic
 
 import django_filters as filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,7 +24,13 @@ from queue_app.api.serializers import (
 )
 from queue_app.live import event_stream_response, not_modified
 from queue_app.models import QueueEntry
-from queue_app.selectors import queue_board, queue_etag, queue_events, queue_metrics
+from queue_app.selectors import (
+    queue_board,
+    queue_etag,
+    queue_events,
+    queue_metrics,
+    queue_version,
+)
 
 BOARD_TIMES = ("added_at", "started_at", "nurse_completed_at", "timeline_ready_at",
                "consultation_started_at")  # fmt: skip
@@ -58,17 +67,41 @@ class QueueEntryFilter(filters.FilterSet):
 
 def board_rows(entries) -> list[dict]:
     """BoardEntrySerializer's output, built by hand: the board is the hottest read we serve."""
-    rows = []
+    rows, zone = [], timezone.get_current_timezone()
     for entry in entries:
-        row = {name: getattr(entry, name) for name in BOARD_ROW_FIELDS}
+        row = {name: entry[name] for name in BOARD_ROW_FIELDS}
         for name in BOARD_TIMES:
             if row[name] is not None:
-                row[name] = timezone.localtime(row[name]).isoformat()
+                row[name] = row[name].astimezone(zone).isoformat()
         row["patient"] = row.pop("patient_id")
         row["doctor"] = None if row["doctor_id"] is None else str(row.pop("doctor_id"))
         row.pop("doctor_id", None)
         rows.append(row)
     return rows
+
+
+_board_cache: OrderedDict = OrderedDict()
+_board_lock = threading.Lock()
+BOARD_CACHE_SECONDS = 5
+
+
+def board_payload(day: date) -> dict:
+    """The board as sent, shared by every reader of one (day, version) for a few seconds: many
+    screens read the same board between two changes. The version is read first, so the data
+    is at least that new; any change moves the version and so the key."""
+    version = queue_version(day=day)
+    key = (day, version)
+    with _board_lock:
+        cached = _board_cache.get(key)
+    if cached and monotonic() - cached[0] < BOARD_CACHE_SECONDS:
+        return cached[1]
+    board = queue_board(day=day)
+    payload = {**board, "day": day, "version": version, "entries": board_rows(board["entries"])}
+    with _board_lock:
+        _board_cache[key] = (monotonic(), payload)
+        while len(_board_cache) > 16:
+            _board_cache.popitem(last=False)
+    return payload
 
 
 def _day(request) -> date:
@@ -170,8 +203,8 @@ class QueueEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         etag = queue_etag(day=day)
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        board = queue_board(day=day)
-        response = Response({**board, "day": day, "entries": board_rows(board["entries"])})
+        board = board_payload(day)
+        response = Response(board)
         response["ETag"] = f'"board-{day.isoformat()}-{board["version"]}"'
         response["Cache-Control"] = "no-cache"
         return response

@@ -166,7 +166,7 @@ def test_board_orders_waiting_by_priority_then_token(patients, nurse):
         queue_enqueue(patient_id=patient.pk, priority=priority, by=nurse)
     walk(QueueEntry.objects.get(token_number=5), "cancel", by=nurse)
     board = queue_board()
-    assert [e.token_number for e in board["entries"]] == [4, 2, 1, 3]
+    assert [e["token_number"] for e in board["entries"]] == [4, 2, 1, 3]
     assert (board["cancelled"], board["completed"]) == (1, 0)
 
 
