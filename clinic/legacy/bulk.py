@@ -12,6 +12,7 @@ Public interface (stable; `split_embedded` builds on it):
 - `update_fields(model, rows, dry_run=False) -> Counts` updates only the given fields of rows
   that already exist (`created` stays 0; unknown keys count as `missing`).
 - `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
+- `page_cache()` enlarges SQLite's page cache while an import runs.
 - `pks_by(model, attname, values) -> {value: pk}` finds rows by another (unique) field;
   `pks_by_pairs(model, (a, b), pairs) -> {(a, b): pk}` by two fields.
 
@@ -27,6 +28,7 @@ import datetime
 import json
 import operator
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -363,6 +365,28 @@ def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str
             c.attname: _from_db(c.field, v) for c, v in zip(wanted, values, strict=True)
         }
     return out
+
+
+# SQLite's page cache while importing: the default 2 MB thrashes once the indexes outgrow it
+# (inserts ~30% faster at 32 MB); it is process memory, so it counts towards peak RSS.
+PAGE_CACHE_KIB = 32 * 1024
+
+
+@contextmanager
+def page_cache(kib: int = PAGE_CACHE_KIB):
+    """A larger SQLite page cache for the duration of an import (no-op on MongoDB)."""
+    if is_mongodb():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def pks_by_pairs(model: type[models.Model], attnames: tuple[str, str], pairs: Iterable) -> dict:

@@ -79,7 +79,8 @@ class Importer:
         gc.freeze()
         gc.disable()
         try:
-            return self._run(files)
+            with bulk.page_cache():
+                return self._run(files)
         finally:
             gc.enable()
             gc.unfreeze()
@@ -146,12 +147,7 @@ class Importer:
     # -- references -----------------------------------------------------------------------
 
     def _known_patients(self, ids) -> set[str]:
-        found = _in_chunks(
-            ids,
-            lambda c: {
-                pk: True for pk in Patient.objects.filter(pk__in=c).values_list("pk", flat=True)
-            },
-        )
+        found = bulk.pks_by(Patient, "id", ids)
         if self.dry:
             found.update({pk: True for pk in ids if pk in self.dry["patients"]})
         return set(found)
