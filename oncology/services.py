@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -314,16 +315,37 @@ def episodes_split_all(
         out.adopted = _adopt_legacy_documents(batch_size)
     step = _unsplit_batch if reverse else _split_batch
     after = ""
-    while True:
-        with atomic():
-            episodes = _read_episodes(after=after, limit=batch_size)
-            if not episodes:
-                break
-            step(episodes, dry_run, out)
-        after = episodes[-1].id
-        if on_batch:
-            on_batch(out)
+    with _sqlite_page_cache():
+        while True:
+            with atomic():
+                episodes = _read_episodes(after=after, limit=batch_size)
+                if not episodes:
+                    break
+                step(episodes, dry_run, out)
+            after = episodes[-1].id
+            if on_batch:
+                on_batch(out)
     return out
+
+
+@contextmanager
+def _sqlite_page_cache(kib: int = 32_000):
+    """A bigger SQLite page cache for the run: records go into ID indexes in random order.
+
+    SQLite's default 2 MB cache made a million-episode split 40% slower; 32 MB stays well
+    inside the memory budget. A connection setting, not a query, hence the PRAGMA here.
+    """
+    if is_mongodb() or connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    (previous,) = raw.execute("PRAGMA cache_size").fetchone()
+    raw.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def episode_split(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:
