@@ -348,11 +348,18 @@ def _sqlite_page_cache(kib: int = 32_000):
         raw.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
+def _one_episode(episode_id: str) -> list[_Episode]:
+    episodes = _read_episodes(ids=[episode_id])
+    if not episodes:
+        raise Episode.DoesNotExist(f"No episode {episode_id}")
+    return episodes
+
+
 def episode_split(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:
     """Move one episode's embedded items into Treatment/Tumour records, atomically."""
     out = SplitOutcome()
     with atomic():
-        _split_batch(_read_episodes(ids=[episode_id]), dry_run, out)
+        _split_batch(_one_episode(episode_id), dry_run, out)
     return out
 
 
@@ -360,7 +367,7 @@ def episode_unsplit(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:
     """Put one episode's records back into its embedded arrays exactly as they were."""
     out = SplitOutcome()
     with atomic():
-        _unsplit_batch(_read_episodes(ids=[episode_id]), dry_run, out)
+        _unsplit_batch(_one_episode(episode_id), dry_run, out)
     return out
 
 

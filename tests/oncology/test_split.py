@@ -246,3 +246,8 @@ def test_it_splits_a_raw_legacy_document_and_reverses_it_exactly(db):
     episodes_split_all(reverse=True)
     doc = coll.find_one({"_id": oid})
     assert (doc["treatments"], doc["tumours"]) == (treatments, tumours)
+
+
+def test_an_unknown_episode_is_an_error(db):
+    with pytest.raises(Episode.DoesNotExist):
+        episode_split(episode_id="0" * 24)
