@@ -103,6 +103,28 @@ class _Retry(Exception):
     """Another desk took the counter value we read; read it again."""
 
 
+class _NoCounter(Exception):
+    """The day's first enqueue: the counter row must be created outside the transaction."""
+
+
+def _change(work: Callable[[], QueueEntry]) -> QueueEntry:
+    """Run `work` in a retried transaction and bump the day's version with it: inside the
+    transaction on SQL (one write lock per change, not two), after it on MongoDB, where one
+    shared document written inside every transaction would make all desks conflict."""
+    inside = not is_mongodb()
+
+    def work_and_bump() -> QueueEntry:
+        entry = work()
+        if inside:
+            queue_version_bump(day=entry.day)
+        return entry
+
+    entry = _in_transaction(work_and_bump)
+    if not inside:
+        queue_version_bump(day=entry.day)
+    return entry
+
+
 def _insert_once(model, **fields) -> bool:
     """Insert unless the row exists (True if we made it). One insert is atomic by itself; in a
     MongoDB transaction a racing duplicate would be a WriteConflict rather than a duplicate key."""
@@ -125,11 +147,6 @@ def queue_version_bump(*, day: date) -> None:
         QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1)
 
 
-def _ensure_counter(day: date) -> None:
-    if not DailyTokenCounter.objects.filter(day=day).exists():
-        _insert_once(DailyTokenCounter, day=day, last_token=0)
-
-
 def queue_enqueue(
     *,
     patient_id: str,
@@ -145,7 +162,6 @@ def queue_enqueue(
         raise ValidationError({"patient": f"No registered patient {patient_id}."})
     now = now or timezone.now()
     day = timezone.localdate(now)
-    _ensure_counter(day)
 
     def enqueue() -> QueueEntry:
         waiting = QueueEntry.objects.filter(
@@ -155,7 +171,11 @@ def queue_enqueue(
             raise QueueConflict(
                 f"{patient.name} is already in today's queue as token {waiting[0]}."
             )
-        last = DailyTokenCounter.objects.filter(day=day).values_list("last_token", flat=True)[0]
+        last = (
+            DailyTokenCounter.objects.filter(day=day).values_list("last_token", flat=True).first()
+        )
+        if last is None:
+            raise _NoCounter
         # Compare-and-set: only one desk moves the counter from `last`; the others read again.
         if not DailyTokenCounter.objects.filter(day=day, last_token=last).update(
             last_token=last + 1
@@ -174,9 +194,12 @@ def queue_enqueue(
         )
         return entry
 
-    entry = _in_transaction(enqueue)
-    queue_version_bump(day=day)
-    return entry
+    for _attempt in range(3):
+        try:
+            return _change(enqueue)
+        except _NoCounter:
+            _insert_once(DailyTokenCounter, day=day, last_token=0)  # a racing desk may win
+    raise AssertionError("the day's token counter could not be created")
 
 
 def _check_permission(user, step: Step, action: str) -> None:
@@ -225,9 +248,7 @@ def queue_transition(
             setattr(entry, name, value)
         return entry
 
-    entry = _in_transaction(move)
-    queue_version_bump(day=entry.day)
-    return entry
+    return _change(move)
 
 
 def queue_call_next(*, by, room: str = "", day: date | None = None) -> QueueEntry:
@@ -294,6 +315,4 @@ def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:
             setattr(entry, name, value)
         return entry
 
-    entry = _in_transaction(undo)
-    queue_version_bump(day=entry.day)
-    return entry
+    return _change(undo)
