@@ -49,7 +49,9 @@ def role_codenames(role: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def sync_roles(apps=None, *, create_missing_permissions: bool = True) -> None:
+def sync_roles(
+    apps=None, *, create_missing_permissions: bool = True, skip_unknown: bool = False
+) -> None:
     """Create the role groups and set exactly their permissions (migration, post_migrate, tests)."""
     if apps is None:
         from django.apps import apps
@@ -71,7 +73,9 @@ def sync_roles(apps=None, *, create_missing_permissions: bool = True) -> None:
         ).values_list("pk", "content_type__app_label", "codename")
     }
     missing = all_wanted - ids.keys()
-    if missing:
+    if skip_unknown:
+        wanted = {role: pairs & ids.keys() for role, pairs in wanted.items()}
+    elif missing:
         raise LookupError(f"Role permissions not found: {sorted(missing)}")
     for role, pairs in wanted.items():
         group, _ = group_model.objects.get_or_create(name=role)

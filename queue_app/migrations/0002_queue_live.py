@@ -9,10 +9,6 @@ class Migration(migrations.Migration):
         ('queue_app', '0001_initial'),
     ]
 
-    # The roles data migration reads today's ROLE_PERMISSIONS, which names the consult
-    # permission created here; on a fresh database it must exist first.
-    run_before = [("clinic", "0001_roles")]
-
     operations = [
         migrations.CreateModel(
             name='QueueDayVersion',
