@@ -23,6 +23,7 @@ from clinic.legacy.report import FileReport, RejectsFile, Report
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry
+from queue_app.services import queue_version_bump
 
 ORDER = ("patients", "queue", "notes", "history", "episodes")
 ID_FIELDS = {
@@ -255,6 +256,10 @@ class Importer:
                 new_token=row["token_number"],
             )
         self._upsert(QueueEntry, rows, fr)
+        if not self.dry_run:
+            # Open boards and displays redraw when their day's version moves.
+            for day in {row["day"] for row in rows}:
+                queue_version_bump(day=day)
 
     def _warn_names(self, keep, fr) -> None:
         names = _in_chunks(

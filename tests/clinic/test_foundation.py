@@ -36,3 +36,9 @@ def test_create_with_new_id_reraises_other_integrity_errors(db):
     Patient.objects.create(name="First", uhid="123")
     with pytest.raises(IntegrityError):
         create_with_new_id(Patient, lambda: "PAT_NEW00000", name="Second", uhid="123")
+
+
+def test_migrated_database_grants_permissions_added_by_later_migrations(db):
+    # No `roles` fixture: the groups come from the data migration and the post_migrate sync.
+    doctor = Group.objects.get(name="doctor")
+    assert doctor.permissions.filter(codename="consult_queueentry").exists()

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
-from queue_app.models import DailyTokenCounter, QueueEntry
+from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry
 from tests.factories import PatientFactory
 from tests.legacy.conftest import by_file
 
@@ -109,6 +109,12 @@ def test_the_token_counter_covers_every_imported_token(sample, migrate):
     migrate(sample)
     for day, top in QueueEntry.objects.values_list("day", "token_number"):
         assert DailyTokenCounter.objects.get(day=day).last_token >= top
+
+
+def test_an_import_moves_the_version_of_every_queue_day_it_wrote(sample, migrate):
+    migrate(sample)
+    days = set(QueueEntry.objects.values_list("day", flat=True))
+    assert set(QueueDayVersion.objects.filter(version__gt=0).values_list("day", flat=True)) == days
 
 
 def test_a_token_taken_on_that_day_is_renumbered_and_kept_on_rerun(tmp_path, migrate):
