@@ -21,7 +21,9 @@ def atomic():
     return transaction.atomic()
 
 
-def create_with_new_id(model: type[M], make_id: Callable[[], str], attempts: int = 5, **fields) -> M:
+def create_with_new_id(
+    model: type[M], make_id: Callable[[], str], attempts: int = 5, **fields
+) -> M:
     """Insert a record under a fresh random ID, drawing again on the (rare) collision."""
     for attempt in range(attempts):
         obj = model(pk=make_id(), **fields)

@@ -5,9 +5,15 @@ from rest_framework.permissions import DjangoModelPermissions
 NURSE, DOCTOR, RECORDS = "nurse", "doctor", "records"
 
 VIEW, ADD, CHANGE = ("view",), ("add",), ("change",)
-CLINICAL_MODELS = ["patients.patient", "patients.note", "patients.historyentry",
-                   "queue_app.queueentry", "oncology.episode", "oncology.treatment",
-                   "oncology.tumour"]
+CLINICAL_MODELS = [
+    "patients.patient",
+    "patients.note",
+    "patients.historyentry",
+    "queue_app.queueentry",
+    "oncology.episode",
+    "oncology.treatment",
+    "oncology.tumour",
+]
 
 # role -> {"app_label.model": actions}; custom permissions as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {

@@ -18,7 +18,9 @@ class Episode(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="episodes"
     )
     mrn = models.CharField(
-        "hospital number (MRN)", max_length=40, blank=True,
+        "hospital number (MRN)",
+        max_length=40,
+        blank=True,
         help_text="The legacy document's patient_id as it came.",
     )
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
@@ -65,7 +67,9 @@ class Treatment(models.Model):
         PALLIATIVE = "palliative", "Palliative"
         UNKNOWN = "unknown", "Unknown"
 
-    id = models.CharField("treatment ID", primary_key=True, max_length=40, default=ids.new_treatment_id)
+    id = models.CharField(
+        "treatment ID", primary_key=True, max_length=40, default=ids.new_treatment_id
+    )
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="treatments")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="treatments"
@@ -87,7 +91,9 @@ class Treatment(models.Model):
     fractions = models.PositiveSmallIntegerField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
     embedded_item = models.JSONField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="The legacy embedded item verbatim (null: created here); split_embedded "
         "--reverse puts it back exactly.",
     )
@@ -127,13 +133,16 @@ class Tumour(models.Model):
         "TNM staging", default=dict, blank=True, help_text="t_stage, n_stage, m_stage, tnm_version"
     )
     pathology = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="lymph_nodes_examined, lymph_nodes_positive, crm_status, grade, …",
     )
     diagnosis_date = models.DateTimeField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
     embedded_item = models.JSONField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="The legacy embedded item verbatim (null: created here); split_embedded "
         "--reverse puts it back exactly.",
     )

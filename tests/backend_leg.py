@@ -54,8 +54,17 @@ def start_mongodb_server() -> str:
     exe = shutil.which("secantusd-py") or str(Path(sys.executable).with_name("secantusd-py"))
     port = _free_port()
     _server = subprocess.Popen(
-        [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:",
-         "--log-level", "WARNING"],
+        [
+            exe,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+            "--log-level",
+            "WARNING",
+        ],
         stdout=subprocess.DEVNULL,
     )
     atexit.register(_stop_server)

@@ -73,7 +73,7 @@ def no_role(db):
 
 @pytest.fixture
 def api_client_for():
-    """`api_client_for(user)` -> an APIClient authenticated with the user's token (None: anonymous)."""
+    """`api_client_for(user)`: an APIClient with the user's token (None: anonymous)."""
     from rest_framework.authtoken.models import Token
 
     def make(user=None):

@@ -26,8 +26,12 @@ class NoteFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     type = Note.Type.SOAP
     content = factory.LazyFunction(
-        lambda: {"subjective": "Headache", "objective": "BP 120/80", "assessment": "Tension",
-                 "plan": "Rest"}
+        lambda: {
+            "subjective": "Headache",
+            "objective": "BP 120/80",
+            "assessment": "Tension",
+            "plan": "Rest",
+        }
     )
     created_by = "nurse_rekha"
 
