@@ -9,7 +9,6 @@ from lxml import etree
 
 from oncology import cosd as cosd_module
 from oncology.cosd import (
-    COSD_NAMESPACE,
     CosdChecksFailed,
     cosd_prepare,
     cosd_submit,
@@ -17,6 +16,7 @@ from oncology.cosd import (
     submission_path,
 )
 from oncology.cosd_checks import validate_structure
+from oncology.cosd_xml import COSD_NAMESPACE
 from oncology.models import CosdSubmission, Treatment, Tumour
 from tests.factories import EpisodeFactory, PatientFactory, TreatmentFactory, TumourFactory
 
