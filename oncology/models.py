@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -84,7 +85,15 @@ class Treatment(models.Model):
     opcs4_code = models.CharField("OPCS-4 code", max_length=16, blank=True)
     surgical_access_type = models.CharField(max_length=32, blank=True)
     surgical_urgency_type = models.CharField(max_length=32, blank=True)
-    asa_grade = models.PositiveSmallIntegerField("ASA grade", null=True, blank=True)
+    asa_grade = models.PositiveSmallIntegerField(
+        "ASA grade",
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1, "ASA grade is a whole number from 1 to 6."),
+            MaxValueValidator(6, "ASA grade is a whole number from 1 to 6."),
+        ],
+    )
     regimen = models.CharField(max_length=200, blank=True)
     cycles = models.PositiveSmallIntegerField(null=True, blank=True)
     dose_gy = models.FloatField("dose (Gy)", null=True, blank=True)

@@ -84,15 +84,13 @@ def test_episode_page_has_treatment_and_tumour_inlines_and_no_editable_legacy_ar
     assert "1 treatments, 0 tumours" in response.content.decode()
 
 
-def test_doctor_adds_a_treatment_inline_and_it_carries_the_episode_patient(doctor, episode):
-    data = {
+def episode_form_adding(episode, treatment: dict[str, str]) -> dict[str, str]:
+    """The episode change form as posted, with one new treatment row in the inline."""
+    return {
         **formset("treatments", existing=episode.treatments.all()),
         **formset("tumours", existing=episode.tumours.all()),
         "treatments-TOTAL_FORMS": "2",
-        "treatments-1-treatment_type": "chemotherapy",
-        "treatments-1-treatment_intent": "curative",
-        "treatments-1-regimen": "CAPOX",
-        "treatments-1-cycles": "8",
+        **{f"treatments-1-{name}": value for name, value in treatment.items()},
         "patient": episode.patient_id,
         "mrn": episode.mrn,
         "nhs_number": episode.nhs_number,
@@ -101,10 +99,30 @@ def test_doctor_adds_a_treatment_inline_and_it_carries_the_episode_patient(docto
         "episode_status": "active",
         "lead_clinician": "Mr Jones",
     }
+
+
+def test_doctor_adds_a_treatment_inline_and_it_carries_the_episode_patient(doctor, episode):
+    data = episode_form_adding(
+        episode,
+        {
+            "treatment_type": "chemotherapy",
+            "treatment_intent": "curative",
+            "regimen": "CAPOX",
+            "cycles": "8",
+        },
+    )
     response = client_for(doctor).post(admin_url("episode", "change", episode), data)
     assert response.status_code == 302, response.context["errors"]
     chemo = Treatment.objects.get(episode=episode, treatment_type="chemotherapy")
     assert (chemo.patient_id, chemo.cycles) == (episode.patient_id, 8)
+
+
+def test_an_asa_grade_outside_1_to_6_is_refused_and_nothing_is_saved(doctor, episode):
+    data = episode_form_adding(episode, {"treatment_type": "surgery", "asa_grade": "9"})
+    response = client_for(doctor).post(admin_url("episode", "change", episode), data)
+    assert response.status_code == 200
+    assert "ASA grade is a whole number from 1 to 6." in response.content.decode()
+    assert episode.treatments.count() == 1
 
 
 def formset(prefix: str, existing) -> dict[str, str]:
