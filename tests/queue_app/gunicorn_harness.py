@@ -55,7 +55,7 @@ def gunicorn_server(
         # The log goes to a file: an unread pipe fills up and stalls the server.
         server = subprocess.Popen(
             [str(Path(PYTHON).with_name("gunicorn")), "--config", "clinic/gunicorn.conf.py",
-             "clinic.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=log,
+             "clinic.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 60
@@ -72,5 +72,9 @@ def gunicorn_server(
         finally:
             # SIGINT: quick shutdown; a graceful one would wait for open event streams.
             server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker stuck on a slow request: end them all
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=30)
             print(log_path.read_text()[-3000:])  # shown when a test fails

@@ -69,6 +69,14 @@ def log_in(driver, server, username, then):
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys("queue-load-password")
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # The click only starts the navigation; wait until the board itself has loaded.
+    assert wait_for(
+        lambda: (
+            driver.current_url.endswith(then)
+            and driver.execute_script("return document.readyState") == "complete"
+        ),
+        timeout=30,
+    ), f"{username} never reached {then}"
 
 
 def wait_for(condition, timeout=10.0):
@@ -97,7 +105,7 @@ def test_a_nurse_click_shows_on_a_second_board_without_reload(server, browser):
     log_in(nurse_page, server, "nurse_load", "/admin/queue_app/queueentry/board/")
     log_in(watching_page, server, "doctor_load", "/admin/queue_app/queueentry/board/")
     row = f"#entry-{token} .status"
-    assert text_of(watching_page, row) == "Waiting"
+    assert wait_for(lambda: text_of(watching_page, row) == "Waiting"), text_of(watching_page, row)
     watching_page.execute_script("window.notReloaded = true;")
 
     clicked = time.monotonic()
