@@ -4,19 +4,13 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.admin.utils import quote
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
 from django.urls import reverse
 
 from patients.models import Patient
+from tests.clients import client_for
 from tests.factories import PatientFactory
 
 CHANGELIST = "admin:auditlog_logentry_changelist"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def entry_url(name: str, entry: LogEntry) -> str:

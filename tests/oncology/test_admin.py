@@ -2,10 +2,10 @@
 
 import pytest
 from django.contrib.admin.utils import quote
-from django.test import Client
 from django.urls import reverse
 
 from oncology.models import Treatment
+from tests.clients import client_for
 from tests.factories import EpisodeFactory, TreatmentFactory, TumourFactory
 
 OK, FORBIDDEN = 200, 403
@@ -21,12 +21,6 @@ CASES = [
     for page, statuses in EXPECTED.items()
     for role, status in statuses.items()
 ]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

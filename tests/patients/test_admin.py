@@ -2,11 +2,11 @@
 
 import pytest
 from django.contrib.admin.utils import quote
-from django.test import Client
 from django.urls import reverse
 
 from clinic import admin as clinic_admin
 from patients.models import Note
+from tests.clients import client_for
 from tests.factories import HistoryEntryFactory, NoteFactory, PatientFactory
 
 OK, FORBIDDEN = 200, 403
@@ -34,12 +34,6 @@ CASES = [
     for page, statuses in pages.items()
     for role, status in statuses.items()
 ]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
