@@ -8,7 +8,7 @@ touching one document fail the later one with a transient WriteConflict, which w
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -116,12 +116,12 @@ def _change(work: Callable[[], QueueEntry]) -> QueueEntry:
     def work_and_bump() -> QueueEntry:
         entry = work()
         if inside:
-            queue_version_bump(day=entry.day)
+            queue_version_bump(days=[entry.day])
         return entry
 
     entry = _in_transaction(work_and_bump)
     if not inside:
-        queue_version_bump(day=entry.day)
+        queue_version_bump(days=[entry.day])
     return entry
 
 
@@ -139,12 +139,14 @@ def _insert_once(model, **fields) -> bool:
         return False
 
 
-def queue_version_bump(*, day: date) -> None:
-    # After commit and outside any transaction: a single-document increment never conflicts.
-    if QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1):
-        return
-    if not _insert_once(QueueDayVersion, day=day, version=1):
-        QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1)
+def queue_version_bump(*, days: Iterable[date]) -> None:
+    """Move each day's version on, so its open boards and displays redraw."""
+    days = set(days)
+    existing = set(QueueDayVersion.objects.filter(day__in=days).values_list("day", flat=True))
+    QueueDayVersion.objects.filter(day__in=existing).update(version=F("version") + 1)
+    for day in days - existing:
+        if not _insert_once(QueueDayVersion, day=day, version=1):
+            QueueDayVersion.objects.filter(day=day).update(version=F("version") + 1)
 
 
 def queue_enqueue(

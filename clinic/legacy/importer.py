@@ -12,12 +12,14 @@ import gc
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+
+from django.db import connection
 
 from clinic.db import atomic
 from clinic.legacy import bulk, queue_races
-from clinic.legacy.pipeline import read_batches
+from clinic.legacy.pipeline import is_large, read_batches
 from clinic.legacy.readers import Item, ReadError
 from clinic.legacy.report import FileReport, RejectsFile, Report
 from oncology.models import Episode
@@ -30,7 +32,10 @@ ID_FIELDS = {
     "patients": "patient_id", "queue": "queue_id", "notes": "note_id",
     "history": "history_id", "episodes": "_id",
 }  # fmt: skip
-_CHUNK = 900
+MODELS = {
+    "patients": Patient, "queue": QueueEntry, "notes": Note, "history": HistoryEntry,
+    "episodes": Episode,
+}  # fmt: skip
 
 
 def find_files(paths: list[str], only: set[str] | None = None) -> dict[str, str]:
@@ -56,13 +61,6 @@ def find_files(paths: list[str], only: set[str] | None = None) -> dict[str, str]
     return {k: found[k] for k in ORDER if k in found and (not only or k in only)}
 
 
-def _in_chunks(values, query: Callable) -> dict:
-    values, out = list(values), {}
-    for start in range(0, len(values), _CHUNK):
-        out.update(query(values[start : start + _CHUNK]))
-    return out
-
-
 class Importer:
     def __init__(self, *, dry_run=False, batch_size=5000, rejects=None, on_batch=None):
         self.dry_run = dry_run
@@ -73,6 +71,7 @@ class Importer:
         self.dry = {"patients": {}, "uhids": {}, "claims": {}, "counters": {}} if dry_run else None
         self.repeated: set[str] = set()
         self.first_copy: dict[str, dict] = {}
+        self.days_changed: set = set()  # queue days whose boards redraw after the batch commits
 
     def run(self, files: dict[str, str]) -> Report:
         # An import allocates millions of short-lived containers and creates no cycles worth
@@ -80,6 +79,9 @@ class Importer:
         gc.freeze()
         gc.disable()
         try:
+            if not self.dry_run and not connection.in_atomic_block:
+                for model in MODELS.values():  # indexes a killed bulk load left dropped
+                    bulk.restore_indexes(model)
             with bulk.page_cache():
                 return self._run(files)
         finally:
@@ -93,7 +95,8 @@ class Importer:
             report.files.append(fr)
             started = time.monotonic()
             try:
-                self._import_file(kind, path, fr)
+                with self._bulk_load(kind, path):
+                    self._import_file(kind, path, fr)
             except ReadError as exc:
                 fr.error = {"message": str(exc), "offset": exc.offset, "reason": exc.reason}
             fr.seconds = time.monotonic() - started
@@ -101,6 +104,19 @@ class Importer:
                 break
         report.finish()
         return report
+
+    def _bulk_load(self, kind: str, path: str):
+        # A first import of a large file builds the secondary indexes once, at the end. Not
+        # inside a caller's transaction: SQLite's schema editor cannot run there.
+        model = MODELS[kind]
+        if (
+            self.dry_run
+            or connection.in_atomic_block
+            or not is_large(path)
+            or model.objects.exists()
+        ):
+            return nullcontext()
+        return bulk.indexes_deferred(model)
 
     def _import_file(self, kind: str, path: str, fr: FileReport) -> None:
         if kind == "queue":
@@ -120,6 +136,9 @@ class Importer:
             if accepted:
                 with atomic():
                     getattr(self, f"_write_{kind}")(accepted, fr)
+            if self.days_changed:
+                queue_version_bump(days=self.days_changed)
+                self.days_changed = set()
             self.on_batch(fr)
 
     @staticmethod
@@ -134,9 +153,10 @@ class Importer:
         record = item.original if item.original is not None else item.record
         self.rejects.write(fr.file, item.position, record_id, reason, record, raw=item.raw)
 
-    def _upsert(self, model, rows: list[dict], fr: FileReport, before_write=None) -> None:
+    def _upsert(self, model, rows: list[dict], fr: FileReport, before_write=None) -> set:
+        """Upsert and count; returns the pks created or updated."""
         # Rows that lack a timestamp leave it out (default on insert, untouched on update).
-        groups = defaultdict(list)
+        changed, groups = set(), defaultdict(list)
         for row in rows:
             groups[tuple(row)].append(row)
         for group in groups.values():
@@ -144,6 +164,8 @@ class Importer:
             fr.created += counts.created
             fr.updated += counts.updated
             fr.unchanged += counts.unchanged
+            changed.update(counts.created_pks, counts.updated_pks)
+        return changed
 
     # -- references -----------------------------------------------------------------------
 
@@ -255,19 +277,14 @@ class Importer:
                 token=token,
                 new_token=row["token_number"],
             )
-        self._upsert(QueueEntry, rows, fr)
+        changed = self._upsert(QueueEntry, rows, fr)
         if not self.dry_run:
-            # Open boards and displays redraw when their day's version moves.
-            for day in {row["day"] for row in rows}:
-                queue_version_bump(day=day)
+            self.days_changed.update(row["day"] for row in rows if row["id"] in changed)
 
     def _warn_names(self, keep, fr) -> None:
-        names = _in_chunks(
-            {row["patient_id"] for _, row in keep},
-            lambda c: dict(Patient.objects.filter(pk__in=c).values_list("pk", "name")),
-        )
+        stored = bulk.stored_values(Patient, {row["patient_id"] for _, row in keep}, ["name"])
         for item, row in keep:
-            name = names.get(row["patient_id"])
+            name = stored.get(row["patient_id"], {}).get("name")
             if row["patient_name"] and name is not None and name != row["patient_name"]:
                 fr.warn(
                     "patient_name_differs",

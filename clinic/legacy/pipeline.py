@@ -14,11 +14,18 @@ import os
 import sys
 from collections.abc import Iterator
 
+from clinic import jsontext
+from clinic.legacy import bulk
 from clinic.legacy.normalise import NORMALISERS, Rejected
 from clinic.legacy.readers import ReadError, read_items
 
-# Below this size the fork costs more than it saves (the environment variable is for tests).
-BACKGROUND_FROM_BYTES = int(os.environ.get("CLINIC_IMPORT_READER_BYTES", 4 << 20))
+# A large file gets the bulk-load treatment: a reader process, and secondary indexes built at
+# the end (importer). Below this size both cost more than they save. The variable is for tests.
+LARGE_FILE_BYTES = int(os.environ.get("CLINIC_IMPORT_LARGE_FILE_BYTES", 4 << 20))
+
+
+def is_large(path: str) -> bool:
+    return os.path.getsize(path) >= LARGE_FILE_BYTES
 
 
 def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
@@ -31,7 +38,7 @@ def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
                 batch.append((item, None, item.error))
             else:
                 try:
-                    batch.append((item, normalise(item.record, item.key), None))
+                    batch.append((item, bulk.db_ready(normalise(item.record, item.key)), None))
                 except Rejected as exc:
                     batch.append((item, None, str(exc)))
             if len(batch) >= size:
@@ -46,7 +53,7 @@ def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
 
 
 def read_batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
-    if os.path.getsize(path) < BACKGROUND_FROM_BYTES or sys.platform == "win32":
+    if not is_large(path) or sys.platform == "win32":
         return batches(path, kind, size)
     return _from_child(path, kind, size)
 
@@ -86,7 +93,7 @@ class LazyItem:
 
 def _pack(batch: list[tuple]) -> tuple:
     items = [item for item, _, _ in batch]
-    text = json.dumps([[i.record for i in items], [i.original for i in items]])
+    text = jsontext.dumps([[i.record for i in items], [i.original for i in items]])
     return (
         [(i.position, i.key, i.raw, i.error) for i in items],
         text,

@@ -11,7 +11,6 @@ never collide.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 
 from django.db import IntegrityError
@@ -24,7 +23,10 @@ from queue_app.models import DailyTokenCounter, QueueEntry
 
 
 class SeenFilter:
-    """A Bloom filter: `add()` says whether a key was (probably) added before, in a few MB."""
+    """A Bloom filter: `add()` says whether a key was (probably) added before, in a few MB.
+
+    It lives for one scan in one process, so Python's own (per-process salted) string hash
+    serves as the hash function: cheap, and cached on the string."""
 
     HASHES = 7
 
@@ -33,14 +35,15 @@ class SeenFilter:
         self.bits = bytearray(self.size // 8 + 1)
 
     def add(self, key: str) -> bool:
-        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
-        h1, h2 = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
+        h1 = hash(key)
+        h2 = hash((key, h1)) | 1
         seen = True
+        bits, size = self.bits, self.size
         for i in range(self.HASHES):
-            byte, bit = divmod((h1 + i * h2) % self.size, 8)
-            if not self.bits[byte] >> bit & 1:
+            byte, bit = divmod((h1 + i * h2) % size, 8)
+            if not bits[byte] >> bit & 1:
                 seen = False
-                self.bits[byte] |= 1 << bit
+                bits[byte] |= 1 << bit
         return seen
 
 

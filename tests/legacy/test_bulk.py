@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from clinic.legacy import bulk
 from oncology.models import Episode
@@ -133,3 +134,43 @@ def test_before_write_sees_only_changed_rows_and_can_leave_some_out():
     assert seen == ["PAT_2", "PAT_3"]
     assert (counts.created, counts.unchanged, counts.skipped) == (1, 1, 1)
     assert set(Patient.objects.values_list("pk", flat=True)) == {"PAT_1", "PAT_2"}
+
+
+def _index_names(model) -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.get_constraints(cursor, model._meta.db_table))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_indexes_deferred_drops_the_secondary_indexes_and_builds_them_again():
+    declared = {index.name for index in Patient._meta.indexes}
+    assert declared <= _index_names(Patient)
+    with bulk.indexes_deferred(Patient):
+        assert not declared & _index_names(Patient)
+        bulk.upsert(Patient, [_patient("PAT_1")])
+        # the unique UHID and the primary key stay: the import looks rows up by them
+        assert Patient._meta.get_field("uhid").unique
+    assert declared <= _index_names(Patient)
+    assert Patient.objects.filter(name="Asha Rao", phone="").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_indexes_builds_what_a_killed_bulk_load_left_dropped():
+    (phone,) = [i for i in Patient._meta.indexes if i.fields == ["phone"]]
+    with connection.schema_editor() as editor:
+        editor.remove_index(Patient, phone)
+    assert phone.name not in _index_names(Patient)
+    assert bulk.restore_indexes(Patient) == [phone.name]
+    assert phone.name in _index_names(Patient)
+    assert bulk.restore_indexes(Patient) == []
+
+
+@pytest.mark.django_db
+def test_json_spaced_as_the_orm_writes_it_counts_as_unchanged():
+    PatientFactory(pk="PAT_1", extra={"blood_group": "O-", "tags": [1, 2]})
+    stored = bulk.stored_values(Patient, ["PAT_1"], ["extra"])["PAT_1"]
+    row = {"id": "PAT_1", "extra": stored["extra"]}
+    assert bulk.update_fields(Patient, [row]).unchanged == 1
+    changed = bulk.update_fields(Patient, [{"id": "PAT_1", "extra": {"blood_group": "A+"}}])
+    assert changed.updated == 1
+    assert Patient.objects.get(pk="PAT_1").extra == {"blood_group": "A+"}

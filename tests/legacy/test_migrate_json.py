@@ -3,7 +3,9 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
+from clinic.legacy import bulk, pipeline
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry
@@ -115,6 +117,35 @@ def test_an_import_moves_the_version_of_every_queue_day_it_wrote(sample, migrate
     migrate(sample)
     days = set(QueueEntry.objects.values_list("day", flat=True))
     assert set(QueueDayVersion.objects.filter(version__gt=0).values_list("day", flat=True)) == days
+
+
+def test_a_rerun_that_changes_nothing_leaves_the_queue_day_versions_alone(sample, migrate):
+    migrate(sample)
+    before = dict(QueueDayVersion.objects.values_list("day", "version"))
+    migrate(sample)
+    assert dict(QueueDayVersion.objects.values_list("day", "version")) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_first_import_builds_secondary_indexes_at_the_end(sample, migrate, monkeypatch):
+    monkeypatch.setattr(pipeline, "LARGE_FILE_BYTES", 0)
+    deferred, real = [], bulk.indexes_deferred
+
+    def spy(model):
+        deferred.append(model)
+        return real(model)
+
+    monkeypatch.setattr(bulk, "indexes_deferred", spy)
+    migrate(sample)
+    assert deferred == [Patient, QueueEntry, Note, HistoryEntry, Episode]
+    for model in deferred:
+        with connection.cursor() as cursor:
+            present = connection.introspection.get_constraints(cursor, model._meta.db_table)
+        assert {index.name for index in model._meta.indexes} <= set(present)
+    deferred.clear()
+    _, report, _ = migrate(sample)  # the tables hold rows now: indexes stay
+    assert deferred == []
+    assert report["totals"]["created"] == 0
 
 
 def test_a_token_taken_on_that_day_is_renumbered_and_kept_on_rerun(tmp_path, migrate):
