@@ -9,11 +9,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(4).upper()}"
 
 
+# One encoder for every call: `json.dumps` with options builds a new one each time. The text it
+# writes must never change, or re-imports would stop finding the records they created.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
+
+
 def derived_id(prefix: str, *parts: object) -> str:
     """An ID that is the same every time for the same content (re-imports must not duplicate)."""
-    digest = hashlib.sha256(
-        json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(_CANONICAL.encode(parts).encode()).hexdigest()
     return f"{prefix}_{digest[:16].upper()}"
 
 

@@ -71,9 +71,13 @@ class Treatment(models.Model):
     id = models.CharField(
         "treatment ID", primary_key=True, max_length=40, default=ids.new_treatment_id
     )
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="treatments")
+    # Indexed in Meta.indexes, not by the foreign keys, so a first split can build every
+    # secondary index once at the end; the (episode, date) index serves lookups by episode.
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="treatments", db_index=False
+    )
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="treatments"
+        "patients.Patient", on_delete=models.PROTECT, related_name="treatments", db_index=False
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Index in the legacy embedded array (kept so a split can be reversed)."
@@ -111,6 +115,7 @@ class Treatment(models.Model):
         ordering = ["episode", "treatment_date", "position"]
         indexes = [
             models.Index(fields=["episode", "treatment_date"]),
+            models.Index(fields=["patient"]),
             models.Index(fields=["treatment_type"]),
         ]
 
@@ -127,9 +132,13 @@ class Tumour(models.Model):
         RECURRENCE = "recurrence", "Recurrence"
 
     id = models.CharField("tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id)
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="tumours")
+    # Indexed in Meta.indexes, not by the foreign keys, so a first split can build every
+    # secondary index once at the end; the (episode, date) index serves lookups by episode.
+    episode = models.ForeignKey(
+        Episode, on_delete=models.CASCADE, related_name="tumours", db_index=False
+    )
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="tumours"
+        "patients.Patient", on_delete=models.PROTECT, related_name="tumours", db_index=False
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Index in the legacy embedded array (kept so a split can be reversed)."
@@ -160,6 +169,7 @@ class Tumour(models.Model):
         ordering = ["episode", "diagnosis_date", "position"]
         indexes = [
             models.Index(fields=["episode", "diagnosis_date"]),
+            models.Index(fields=["patient"]),
             models.Index(fields=["icd10_code"]),
         ]
 

@@ -1,20 +1,30 @@
 """Oncology writes: moving episodes' embedded treatments/tumours into records and back.
 
-The unit of work is a batch of episodes read and written inside one `clinic.db.atomic()`
-block (one SQLite transaction; one MongoDB transaction whose session the bulk writer uses),
-so a killed run leaves every episode either untouched or fully moved, and a re-run converges.
-An episode with an item that cannot become a record is left exactly as it was and reported.
+The unit of work is a batch of episodes written inside one `clinic.db.atomic()` block (one
+SQLite transaction; one MongoDB transaction whose session the bulk writer uses), so a killed
+run leaves every episode either untouched or fully moved, and a re-run converges. An episode
+with an item that cannot become a record is left exactly as it was and reported.
+
+A split converts a batch before taking the write lock (SQLite has one per database), so worker
+processes can convert while another writes. Inside the transaction it first checks that every
+episode's arrays are still exactly as read; if anything changed meanwhile, the batch is read
+and converted again under the lock. A reverse reads and writes each batch under the lock.
 """
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.apps import apps
-from django.db import connection
+from django.db import connection, connections
 
 from clinic.db import atomic, is_mongodb
 from clinic.legacy import bulk
@@ -53,6 +63,19 @@ class SplitOutcome:
                 {"episode": episode_id, "position": position, "kind": kind, "message": message}
             )
 
+    def merge(self, other: SplitOutcome) -> None:
+        """Add another batch's (or worker's) outcome to this one."""
+        self.episodes_seen += other.episodes_seen
+        self.episodes_changed += other.episodes_changed
+        self.items_moved.update(other.items_moved)
+        self.items_seen.update(other.items_seen)
+        self.warnings.update(other.warnings)
+        room = EXAMPLES_KEPT - len(self.warning_examples)
+        self.warning_examples.extend(other.warning_examples[: max(room, 0)])
+        self.errors.extend(other.errors[: max(ERRORS_KEPT - len(self.errors), 0)])
+        self.error_count += other.error_count
+        self.adopted += other.adopted
+
     def fail(self, episode_id: str, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < ERRORS_KEPT:
@@ -65,6 +88,7 @@ class _Episode:
     patient_id: str
     mrn: str
     arrays: dict[str, list | None]  # Episode attname → items (None: not in the document)
+    stamp: tuple  # the arrays as stored, to tell whether the episode changed since it was read
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -72,41 +96,28 @@ class _Episode:
 _ARRAYS = [spec.array for spec in SPECS]
 
 
-def _read_episodes(*, after: str | None = None, ids: list[str] | None = None, limit: int = 0):
-    """Episodes in pk order after `after` (keyset pagination: no offset, no full load)."""
-    if is_mongodb():
-        return _read_episodes_mongo(after=after, ids=ids, limit=limit)
-    qs = Episode.objects.order_by("pk")
-    qs = qs.filter(pk__in=ids) if ids is not None else qs.filter(pk__gt=after or "")
-    rows = qs.values_list("pk", "patient_id", "mrn", *_ARRAYS)
-    return [
-        _Episode(r[0], r[1], r[2], dict(zip(_ARRAYS, r[3:], strict=True)))
-        for r in (rows[:limit] if limit else rows)
-    ]
-
-
-def _read_episodes_mongo(*, after, ids, limit):
-    # Read with pymongo: a legacy document's arrays may hold BSON dates, which the ORM's
-    # JSONField cannot decode.
-    meta = Episode._meta
-    pk = meta.pk.column
-    cols = {name: meta.get_field(name).column for name in ["patient", "mrn", *_ARRAYS]}
-    query = {pk: {"$in": ids}} if ids is not None else {pk: {"$gt": after or ""}}
-    cursor = (
-        connection.database[meta.db_table]
-        .find(query, {pk: 1, **{c: 1 for c in cols.values()}}, session=connection.session)
-        .sort(pk, 1)
-        .limit(limit)
+def _read_episodes(*, after: str = "", until: str = "", ids=None, limit: int = 0):
+    """Episodes in pk order after `after` up to `until` (keyset batches), or those in `ids`."""
+    # Read below the ORM: a raw legacy document's arrays may hold BSON dates, which the
+    # JSONField cannot decode, and the stored text doubles as the episode's stamp.
+    raw = bulk.raw_rows(
+        Episode, ["patient_id", "mrn", *_ARRAYS], after=after, until=until, pks=ids, limit=limit
     )
+    decode = (lambda v: v) if is_mongodb() else (lambda v: None if v is None else json.loads(v))
     return [
         _Episode(
-            doc[pk],
-            doc.get(cols["patient"]),
-            doc.get(cols["mrn"]) or "",
-            {name: doc.get(cols[name]) for name in _ARRAYS},
+            pk, patient_id, mrn or "", dict(zip(_ARRAYS, map(decode, arrays), strict=True)), arrays
         )
-        for doc in cursor
+        for pk, patient_id, mrn, *arrays in raw
     ]
+
+
+def _changed_since_read(episodes: list[_Episode]) -> bool:
+    """Whether any episode's arrays differ now from when it was read (or it is gone)."""
+    now = {pk: tuple(arrays) for pk, *arrays in bulk.raw_rows(
+        Episode, _ARRAYS, pks=[ep.id for ep in episodes]
+    )}  # fmt: skip
+    return any(now.get(ep.id) != tuple(ep.stamp) for ep in episodes)
 
 
 def _unadopted_query() -> dict:
@@ -187,8 +198,8 @@ def _convert(
     return rows
 
 
-def _taken_ids(spec: Spec, rows: list[dict]) -> dict[str, str]:
-    """Episode of each row whose ID is held by another episode's record → message."""
+def _taken_ids(spec: Spec, rows: list[dict]) -> tuple[dict[str, str], set[str]]:
+    """(episode of each row whose ID another episode's record holds → message, IDs stored)."""
     stored = bulk.stored_values(spec.model, [r["id"] for r in rows], ["episode_id"])
     clashes, owner = {}, {}
     for row in rows:
@@ -196,61 +207,105 @@ def _taken_ids(spec: Spec, rows: list[dict]) -> dict[str, str]:
         if held_by and held_by != row["episode_id"]:
             clashes[row["episode_id"]] = f"{spec.id_key} {row['id']} belongs to episode {held_by}"
         owner.setdefault(row["id"], row["episode_id"])
-    return clashes
+    return clashes, set(stored)
 
 
 def _update_episodes(rows: list[dict], dry_run: bool) -> None:
-    # One call per set of fields: an array the document never had stays absent.
+    # One call per set of fields: an array the document never had stays absent. Every row
+    # changes its episode (read in this transaction), so nothing is read back to compare.
     groups = defaultdict(list)
     for row in rows:
         groups[tuple(sorted(row))].append(row)
     for group in groups.values():
-        bulk.update_fields(Episode, group, dry_run=dry_run)
+        bulk.update_fields(Episode, group, dry_run=dry_run, compare=False)
 
 
-def _split_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -> None:
-    out.episodes_seen += len(episodes)
+@dataclass
+class _SplitPlan:
+    """A batch converted outside the write transaction, with its own outcome (merged on commit)."""
+
+    episodes: list[_Episode]
+    holding: list[_Episode]
+    patients: dict[str, str]
+    rows: dict[Spec, bulk.Prepared]
+    failed: dict[str, str]
+    out: SplitOutcome
+
+
+def _split_plan(episodes: list[_Episode]) -> _SplitPlan:
+    """Convert the items of a batch: the CPU-heavy half of a split, run before taking a lock."""
+    out = SplitOutcome(episodes_seen=len(episodes))
     holding = [ep for ep in episodes if any(ep.arrays[a] for a in _ARRAYS)]
-    if not holding:
-        return
+    rows: dict[Spec, list[dict]] = {spec: [] for spec in SPECS}
+    plan = _SplitPlan(episodes, holding, {}, {}, {}, out)
     for ep in holding:
         for spec in SPECS:
             out.items_seen[spec.label] += len(ep.arrays[spec.array] or [])
-    patients = _patients({ep.patient_id for ep in holding if ep.patient_id})
-    rows: dict[Spec, list[dict]] = {spec: [] for spec in SPECS}
+    plan.patients = _patients({ep.patient_id for ep in holding if ep.patient_id})
     bson = is_mongodb()
-    failed: dict[str, str] = {}
     for ep in holding:
-        patient_id = patients.get(ep.patient_id)
+        patient_id = plan.patients.get(ep.patient_id)
         if patient_id is None:
-            failed[ep.id] = f"patient {ep.patient_id!r} is not a known patient ID or MRN"
+            plan.failed[ep.id] = f"patient {ep.patient_id!r} is not a known patient ID or MRN"
             continue
         try:
             converted = {spec: _convert(spec, ep, patient_id, out, bson) for spec in SPECS}
         except ItemError as exc:
-            failed[ep.id] = str(exc)
+            plan.failed[ep.id] = str(exc)
             continue
         for spec, spec_rows in converted.items():
             rows[spec].extend(spec_rows)
+    plan.rows = {spec: bulk.prepare(spec.model, rows[spec]) for spec in SPECS}
+    return plan
+
+
+def _split_apply(plan: _SplitPlan, dry_run: bool) -> None:
+    """Write a plan; call inside the batch's transaction, after checking the batch is current."""
+    out, failed, rows = plan.out, plan.failed, plan.rows
+    if not plan.holding:
+        return
+    stored: dict[Spec, set[str]] = {}
     for spec in SPECS:
-        for episode_id, message in _taken_ids(spec, rows[spec]).items():
+        clashes, stored[spec] = _taken_ids(spec, rows[spec].rows)
+        for episode_id, message in clashes.items():
             failed.setdefault(episode_id, message)
     for episode_id, message in failed.items():
         out.fail(episode_id, f"left embedded, nothing changed: {message}")
     updates = []
-    for ep in holding:
+    for ep in plan.holding:
         if ep.id in failed:
             continue
         update = {"id": ep.id} | {a: [] for a in _ARRAYS if ep.arrays[a] is not None}
-        if patients[ep.patient_id] != ep.patient_id:  # a raw legacy document named its MRN
-            update |= {"patient_id": patients[ep.patient_id], "mrn": ep.mrn or ep.patient_id}
+        patient_id = plan.patients[ep.patient_id]
+        if patient_id != ep.patient_id:  # a raw legacy document named its MRN
+            update |= {"patient_id": patient_id, "mrn": ep.mrn or ep.patient_id}
         updates.append(update)
     for spec in SPECS:
-        kept = [r for r in rows[spec] if r["episode_id"] not in failed]
-        out.items_moved[spec.label] += len(kept)
-        bulk.upsert(spec.model, kept, dry_run=dry_run)
+        kept = rows[spec].only(lambda r: r["episode_id"] not in failed)
+        out.items_moved[spec.label] += len(kept.rows)
+        # Records already there (items embedded again since a split) are updated; the rest
+        # were just found missing in this transaction and are inserted without a second look.
+        again = kept.only(lambda r, taken=stored[spec]: r["id"] in taken)
+        fresh = kept.only(lambda r, taken=stored[spec]: r["id"] not in taken)
+        bulk.upsert(spec.model, again, dry_run=dry_run)
+        bulk.upsert(spec.model, fresh, dry_run=dry_run, new=True)
     _update_episodes(updates, dry_run)
     out.episodes_changed += len(updates)
+
+
+def _split_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
+    """Split the episodes in a key range, batch by batch (optimistically: see the module doc)."""
+    while True:
+        episodes = _read_episodes(after=after, until=until, limit=batch_size)
+        if not episodes:
+            return
+        plan = _split_plan(episodes)
+        with atomic():
+            if _changed_since_read(episodes):  # changed meanwhile: convert again under the lock
+                plan = _split_plan(_read_episodes(ids=[ep.id for ep in episodes]))
+            _split_apply(plan, dry_run)
+        after = episodes[-1].id
+        progress(plan.out)
 
 
 # --- reverse ----------------------------------------------------------------------------------
@@ -299,6 +354,94 @@ def _unsplit_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -
     out.episodes_changed += len(changed)
 
 
+def _unsplit_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
+    """Reverse the episodes in a key range, batch by batch, each read and written under the lock."""
+    while True:
+        out = SplitOutcome()
+        with atomic():
+            episodes = _read_episodes(after=after, until=until, limit=batch_size)
+            if not episodes:
+                return
+            _unsplit_batch(episodes, dry_run, out)
+        after = episodes[-1].id
+        progress(out)
+
+
+# --- running in worker processes ----------------------------------------------------------------
+
+# Below this many episodes per worker, starting processes costs more than it saves (the
+# environment variable is for tests).
+MIN_EPISODES_PER_WORKER = int(os.environ.get("CLINIC_SPLIT_MIN_EPISODES_PER_WORKER", 20_000))
+
+
+def _key_ranges(workers: int) -> list[tuple[str, str]]:
+    """(after, up to) episode key ranges of about equal size, one per worker."""
+    total = Episode.objects.count() if workers > 1 else 0
+    workers = min(workers, total // MIN_EPISODES_PER_WORKER)
+    if workers <= 1:
+        return [("", "")]
+    keys = Episode.objects.order_by("pk").values_list("pk", flat=True)
+    bounds = [keys[total * i // workers] for i in range(1, workers)]
+    return list(zip(["", *bounds], [*bounds, ""], strict=True))
+
+
+def _in_workers(run_range, ranges: list[tuple[str, str]], progress) -> None:
+    """Run `run_range` on each key range in its own process; report each batch to `progress`.
+
+    Two processes use two cores: one converts a batch while the other holds the write lock.
+    A worker that finds its parent gone (kill -9) stops at its next batch boundary.
+    """
+    ctx = multiprocessing.get_context("fork")
+    connections.close_all()  # a database connection must not cross a fork; each opens its own
+    pipes, processes = [], []
+    for after, until in ranges:
+        reader, writer = ctx.Pipe(duplex=False)
+        # The worker closes its copies of the read ends, so a dead parent breaks its pipe.
+        args = (run_range, after, until, writer, [*pipes, reader])
+        process = ctx.Process(target=_worker, args=args, daemon=True)
+        process.start()
+        writer.close()
+        pipes.append(reader)
+        processes.append(process)
+    try:
+        live = set(pipes)
+        while live:
+            for pipe in multiprocessing.connection.wait(list(live)):
+                try:
+                    kind, payload = pipe.recv()
+                except EOFError:
+                    raise RuntimeError("a split worker stopped unexpectedly") from None
+                if kind == "failed":
+                    raise RuntimeError(f"a split worker failed: {payload}")
+                if kind == "done":
+                    live.discard(pipe)
+                else:
+                    progress(payload)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
+def _worker(run_range, after: str, until: str, pipe, read_ends) -> None:
+    for end in read_ends:
+        end.close()
+    try:
+        with bulk.page_cache(), bulk.gc_paused() as tick:
+
+            def send(out: SplitOutcome) -> None:
+                tick()
+                pipe.send(("batch", out))
+
+            run_range(after, until, progress=send)
+        pipe.send(("done", None))
+    except (BrokenPipeError, ConnectionResetError):
+        os._exit(0)  # the parent was killed: nobody will read the rest
+    except BaseException as exc:  # reported to the parent, which raises it
+        pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
+
+
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -308,44 +451,36 @@ def episodes_split_all(
     batch_size: int = 1000,
     dry_run: bool = False,
     on_batch: Callable[[SplitOutcome], None] | None = None,
+    workers: int = 1,
 ) -> SplitOutcome:
-    """Split (or reverse) every episode, batch by batch; safe to re-run after a crash."""
+    """Split (or reverse) every episode, batch by batch; safe to re-run after a crash.
+
+    With `workers` > 1 and enough episodes, key ranges run in that many processes at once.
+    """
     out = SplitOutcome()
     if is_mongodb() and not reverse and not dry_run:
         out.adopted = _adopt_legacy_documents(batch_size)
-    step = _unsplit_batch if reverse else _split_batch
-    after = ""
-    with _sqlite_page_cache():
-        while True:
-            with atomic():
-                episodes = _read_episodes(after=after, limit=batch_size)
-                if not episodes:
-                    break
-                step(episodes, dry_run, out)
-            after = episodes[-1].id
-            if on_batch:
-                on_batch(out)
+    run_range = partial(
+        _unsplit_range if reverse else _split_range, batch_size=batch_size, dry_run=dry_run
+    )
+
+    def progress(batch: SplitOutcome) -> None:
+        out.merge(batch)
+        if on_batch:
+            on_batch(out)
+
+    with ExitStack() as stack:
+        if not reverse and not dry_run:
+            # A first split fills empty record tables: their secondary indexes come at the end.
+            for spec in SPECS:
+                stack.enter_context(bulk.indexes_deferred(spec.model))
+        ranges = _key_ranges(workers)
+        if len(ranges) > 1:
+            _in_workers(run_range, ranges, progress)
+        else:
+            with bulk.page_cache(), bulk.gc_paused() as tick:
+                run_range("", "", progress=lambda batch: (tick(), progress(batch)))
     return out
-
-
-@contextmanager
-def _sqlite_page_cache(kib: int = 32_000):
-    """A bigger SQLite page cache for the run: records go into ID indexes in random order.
-
-    SQLite's default 2 MB cache made a million-episode split 40% slower; 32 MB stays well
-    inside the memory budget. A connection setting, not a query, hence the PRAGMA here.
-    """
-    if is_mongodb() or connection.vendor != "sqlite":
-        yield
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    (previous,) = raw.execute("PRAGMA cache_size").fetchone()
-    raw.execute(f"PRAGMA cache_size = -{int(kib)}")
-    try:
-        yield
-    finally:
-        raw.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _one_episode(episode_id: str) -> list[_Episode]:
@@ -357,10 +492,10 @@ def _one_episode(episode_id: str) -> list[_Episode]:
 
 def episode_split(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:
     """Move one episode's embedded items into Treatment/Tumour records, atomically."""
-    out = SplitOutcome()
     with atomic():
-        _split_batch(_one_episode(episode_id), dry_run, out)
-    return out
+        plan = _split_plan(_one_episode(episode_id))
+        _split_apply(plan, dry_run)
+    return plan.out
 
 
 def episode_unsplit(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:

@@ -14,12 +14,17 @@ Public interface (stable; `split_embedded` builds on it):
   fields of rows that already exist (`created` stays 0; unknown keys count as `missing`);
   `compare=False` writes without reading the rows back.
 - `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
-- `page_cache()` enlarges SQLite's page cache while an import runs.
-- `indexes_deferred(model)` drops the model's `Meta.indexes` for a bulk load into an empty table
-  and builds them once at the end; `restore_indexes(model)` rebuilds any that a killed run left
+- `raw_rows(model, fields, after=, until=, limit=)` / `raw_rows(model, fields, pks=)` reads
+  `(pk, *values)` in pk order as the database holds them: keyset batches for long jobs.
+- `page_cache()` enlarges SQLite's page cache while an import runs; `gc_paused()` keeps the
+  cyclic garbage collector out of a bulk job.
+- `indexes_deferred(model)` drops the model's `Meta.indexes` while an empty table is filled and
+  builds them once at the end; `restore_indexes(model)` rebuilds any that a killed run left
   dropped.
 - `pks_by(model, attname, values) -> {value: pk}` finds rows by another (unique) field;
   `pks_by_pairs(model, (a, b), pairs) -> {(a, b): pk}` by two fields.
+
+`prepare(model, rows)` converts rows ahead of `upsert` (for example before taking a lock).
 
 A row is a dict keyed by field attname (`patient_id`, not `patient`) holding Python values
 (aware datetimes, dicts for JSON). It must contain the primary key. Fields a row leaves out get
@@ -30,6 +35,7 @@ files do not carry survive re-imports. Each call runs in one `clinic.db.atomic()
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -260,9 +266,30 @@ def _plan(model, rows: list[dict]) -> list[str]:
     return attnames
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Rows converted ahead of time to what the database stores (see `prepare`)."""
+
+    attnames: list[str]
+    rows: list[dict]
+    db_rows: list[tuple]
+
+    def only(self, keep: Callable[[dict], bool]) -> Prepared:
+        pairs = [(r, d) for r, d in zip(self.rows, self.db_rows, strict=True) if keep(r)]
+        return Prepared(self.attnames, [r for r, _ in pairs], [d for _, d in pairs])
+
+
+def prepare(model: type[models.Model], rows: list[dict]) -> Prepared:
+    """Convert rows for `upsert` in advance: the CPU-heavy part, done before taking a lock."""
+    if not rows:
+        return Prepared([model._meta.pk.attname], [], [])
+    attnames = _plan(model, rows)
+    return Prepared(attnames, rows, _db_rows(model, rows, attnames))
+
+
 def upsert(
     model: type[models.Model],
-    rows: list[dict],
+    rows: list[dict] | Prepared,
     dry_run: bool = False,
     before_write: Callable[[list[dict]], set] | None = None,
     new: bool = False,
@@ -276,11 +303,14 @@ def upsert(
     in: the rows are inserted without reading them back first.
     """
     counts = Counts()
-    if not rows:
+    if not isinstance(rows, Prepared):
+        rows = prepare(model, rows)
+    if not rows.rows:
         return counts
-    attnames = _plan(model, rows)
+    attnames = rows.attnames
     with atomic():
-        db_rows, cols, stored = _with_stored(model, rows, attnames, read=not new)
+        db_rows, cols, stored = _with_stored(model, rows, read=not new)
+        rows = rows.rows
         json_cols = _json_columns(model, attnames)
         changed = [_is_changed(row, stored, json_cols) for row in db_rows]
         if before_write is not None and any(changed):
@@ -314,10 +344,10 @@ def upsert(
     return counts
 
 
-def _with_stored(model, rows: list[dict], attnames: list[str], read: bool = True):
+def _with_stored(model, prepared: Prepared, read: bool = True):
     """The rows as the database holds values, their columns, and what is stored under them."""
-    db_rows = _db_rows(model, rows, attnames)
-    cols = [c for c, _ in _converters(model, attnames)]
+    db_rows = prepared.db_rows
+    cols = [c for c, _ in _converters(model, prepared.attnames)]
     stored = _read_raw(model, [r[0] for r in db_rows], cols[1:]) if read else {}
     return db_rows, cols, stored
 
@@ -393,9 +423,10 @@ def update_fields(
     counts = Counts()
     if not rows:
         return counts
-    attnames = _plan(model, rows)
+    prepared = prepare(model, rows)
+    attnames = prepared.attnames
     with atomic():
-        db_rows, cols, stored = _with_stored(model, rows, attnames)
+        db_rows, cols, stored = _with_stored(model, prepared)
         json_cols = _json_columns(model, attnames)
         updates = []
         for row in db_rows:
@@ -424,6 +455,47 @@ def _update_unread(model, rows: list[dict], dry_run: bool) -> Counts:
     return counts
 
 
+def raw_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    *,
+    after: Any = None,
+    until: Any = None,
+    pks: Iterable | None = None,
+    limit: int = 0,
+) -> list[tuple]:
+    """`(pk, *values)` in pk order, values as stored (JSON as text on SQLite; as BSON decodes,
+    with None for a field a document lacks, on MongoDB): the rows with a pk after `after` and
+    up to `until` (keyset pagination: no offset, no full load), or those with the given `pks`.
+    """
+    cols = _columns(model, connection.vendor)
+    pk_col = model._meta.pk.column
+    columns = [cols[name].column for name in fields]
+    if is_mongodb():
+        if pks is not None:
+            query = {pk_col: {"$in": list(pks)}}
+        else:
+            query = {pk_col: {"$gt": after or ""} | ({"$lte": until} if until else {})}
+        projection = {"_id": 0, pk_col: 1} | {c: 1 for c in columns}
+        docs = connection.database[model._meta.db_table].find(
+            query, projection, session=connection.session
+        )
+        docs = docs.sort(pk_col, 1).limit(limit)
+        return [(doc[pk_col], *(doc.get(c) for c in columns)) for doc in docs]
+    if pks is not None:
+        found = _read_raw(model, list(pks), columns)
+        return [(pk, *found[pk]) for pk in sorted(found)]
+    connection.ensure_connection()
+    select = ", ".join(f'ifnull("{c}", NULL)' for c in [pk_col, *columns])
+    where, params = f'"{pk_col}" > ?', [after or ""]
+    if until:
+        where, params = f'{where} AND "{pk_col}" <= ?', [*params, until]
+    sql = f'SELECT {select} FROM "{model._meta.db_table}" WHERE {where} ORDER BY "{pk_col}"'
+    if limit:
+        sql, params = f"{sql} LIMIT ?", [*params, limit]
+    return connection.connection.cursor().execute(sql, params).fetchall()
+
+
 def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str]) -> dict:
     """`{pk: {attname: python value}}` for the pks that exist, read without the ORM's overhead."""
     pks = list(pks)
@@ -448,6 +520,32 @@ def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str
 # (inserts ~30% faster at 32 MB); it is process memory, so it counts towards peak RSS.
 PAGE_CACHE_KIB = 32 * 1024
 INDEX_BUILD_CACHE_KIB = 8 * 1024
+
+
+@contextmanager
+def gc_paused(every: int = 20):
+    """No cyclic garbage collection during a bulk job; yields `tick()`, to call once per batch.
+
+    A bulk job allocates millions of short-lived containers and creates no cycles worth
+    collecting; the collector would otherwise rescan every batch (~40% of an import's CPU).
+    `tick()` collects the rare cycles (ORM query compilers) every `every` batches, cheaply
+    while everything from start-up is frozen out of the collector's view.
+    """
+    batches = 0
+
+    def tick() -> None:
+        nonlocal batches
+        batches += 1
+        if batches % every == 0:
+            gc.collect()
+
+    gc.freeze()
+    gc.disable()
+    try:
+        yield tick
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 @contextmanager
@@ -483,23 +581,36 @@ def restore_indexes(model: type[models.Model]) -> list[str]:
 
 @contextmanager
 def indexes_deferred(model: type[models.Model]):
-    """Load rows without the model's secondary indexes, then build each index once.
+    """Fill an empty table without its secondary indexes, then build each index once.
 
     Keeping an index on random values (names, phone numbers) up to date row by row made a
     million-row insert four times slower than building it in one sorted pass afterwards (the
     usual bulk-load practice). Only `Meta.indexes` are dropped: primary keys, unique fields and
     foreign keys, which the import itself looks rows up by, stay. Each index is dropped and
     built by Django's schema editor in its own transaction; if the process is killed in between,
-    `restore_indexes` (run at the start of every import) builds what is missing.
+    `restore_indexes` (run first here, and at the start of every import) builds what is missing.
+
+    A table that holds rows keeps its indexes (an incremental run changes few rows), and so does
+    any table inside an open transaction, where SQLite's schema editor cannot run.
     """
+    if connection.in_atomic_block:
+        yield
+        return
     restore_indexes(model)
-    with connection.schema_editor() as editor:
-        for index in model._meta.indexes:
-            editor.remove_index(model, index)
+    if model.objects.exists():
+        yield
+        return
+    _drop_indexes(model)
     try:
         yield
     finally:
         restore_indexes(model)
+
+
+def _drop_indexes(model: type[models.Model]) -> None:
+    with connection.schema_editor() as editor:
+        for index in model._meta.indexes:
+            editor.remove_index(model, index)
 
 
 def pks_by_pairs(model: type[models.Model], attnames: tuple[str, str], pairs: Iterable) -> dict:

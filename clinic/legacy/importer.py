@@ -8,7 +8,6 @@ are kept (the batch they are in is written), later files are not read (exit code
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections import defaultdict
@@ -74,19 +73,11 @@ class Importer:
         self.days_changed: set = set()  # queue days whose boards redraw after the batch commits
 
     def run(self, files: dict[str, str]) -> Report:
-        # An import allocates millions of short-lived containers and creates no cycles worth
-        # collecting; the cyclic collector would otherwise rescan every batch (~40% of CPU).
-        gc.freeze()
-        gc.disable()
-        try:
-            if not self.dry_run and not connection.in_atomic_block:
-                for model in MODELS.values():  # indexes a killed bulk load left dropped
-                    bulk.restore_indexes(model)
-            with bulk.page_cache():
-                return self._run(files)
-        finally:
-            gc.enable()
-            gc.unfreeze()
+        if not self.dry_run and not connection.in_atomic_block:
+            for model in MODELS.values():  # indexes a killed bulk load left dropped
+                bulk.restore_indexes(model)
+        with bulk.page_cache(), bulk.gc_paused() as self.tick:
+            return self._run(files)
 
     def _run(self, files: dict[str, str]) -> Report:
         report = Report(dry_run=self.dry_run, rejects_file=self.rejects.path)
@@ -106,26 +97,18 @@ class Importer:
         return report
 
     def _bulk_load(self, kind: str, path: str):
-        # A first import of a large file builds the secondary indexes once, at the end. Not
-        # inside a caller's transaction: SQLite's schema editor cannot run there.
-        model = MODELS[kind]
-        if (
-            self.dry_run
-            or connection.in_atomic_block
-            or not is_large(path)
-            or model.objects.exists()
-        ):
+        # A first import of a large file builds the secondary indexes once, at the end.
+        if self.dry_run or not is_large(path):
             return nullcontext()
-        return bulk.indexes_deferred(model)
+        return bulk.indexes_deferred(MODELS[kind])
 
     def _import_file(self, kind: str, path: str, fr: FileReport) -> None:
         if kind == "queue":
             day_max, self.repeated = queue_races.prescan(path)
             self.first_copy = {}
             queue_races.raise_counters(day_max, self.dry and self.dry["counters"])
-        for number, batch in enumerate(read_batches(path, kind, self.batch_size), start=1):
-            if number % 20 == 0:
-                gc.collect()  # the rare cycles (query compilers), cheap with startup frozen
+        for batch in read_batches(path, kind, self.batch_size):
+            self.tick()
             accepted = []
             for item, row, reason in batch:
                 if row is None:

@@ -110,7 +110,7 @@ def parse_datetime(raw) -> datetime.datetime:
         return _not_a_date()
     if value.tzinfo is None:  # LEGACY_FORMATS: no offset means clinic-local time
         value = timezone.make_aware(value)
-    return value
+    return value.astimezone(UTC)  # the form the bulk writer stores without converting
 
 
 def _not_a_date():

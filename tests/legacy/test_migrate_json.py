@@ -129,13 +129,13 @@ def test_a_rerun_that_changes_nothing_leaves_the_queue_day_versions_alone(sample
 @pytest.mark.django_db(transaction=True)
 def test_a_large_first_import_builds_secondary_indexes_at_the_end(sample, migrate, monkeypatch):
     monkeypatch.setattr(pipeline, "LARGE_FILE_BYTES", 0)
-    deferred, real = [], bulk.indexes_deferred
+    deferred, real = [], bulk._drop_indexes
 
     def spy(model):
         deferred.append(model)
         return real(model)
 
-    monkeypatch.setattr(bulk, "indexes_deferred", spy)
+    monkeypatch.setattr(bulk, "_drop_indexes", spy)
     migrate(sample)
     assert deferred == [Patient, QueueEntry, Note, HistoryEntry, Episode]
     for model in deferred:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from clinic.ids import derived_id
+from oncology import services
 from oncology.models import Episode, Treatment, Tumour
 from oncology.services import (
     embedded_state,
@@ -246,6 +247,32 @@ def test_it_splits_a_raw_legacy_document_and_reverses_it_exactly(db):
     episodes_split_all(reverse=True)
     doc = coll.find_one({"_id": oid})
     assert (doc["treatments"], doc["tumours"]) == (treatments, tumours)
+
+
+def test_an_episode_changed_between_read_and_write_is_converted_again(db, monkeypatch):
+    episode = EpisodeFactory(
+        embedded_treatments=[{"treatment_id": "TRT_OLD", "treatment_type": "surgery"}],
+        embedded_tumours=[],
+    )
+    real_plan, calls = services._split_plan, []
+
+    def plan_then_someone_edits(episodes):
+        plan = real_plan(episodes)
+        if not calls:  # another process re-imports the episode with a different item
+            Episode.objects.filter(pk=episode.pk).update(
+                embedded_treatments=[{"treatment_id": "TRT_NEW", "treatment_type": "radiotherapy"}]
+            )
+        calls.append(plan)
+        return plan
+
+    monkeypatch.setattr(services, "_split_plan", plan_then_someone_edits)
+    out = episodes_split_all()
+    assert len(calls) == 2  # converted once more, under the lock
+    assert list(Treatment.objects.values_list("id", "treatment_type")) == [
+        ("TRT_NEW", "radiotherapy")
+    ]
+    assert Episode.objects.get(pk=episode.pk).embedded_treatments == []
+    assert out.items_moved["treatment"] == 1
 
 
 def test_an_unknown_episode_is_an_error(db):

@@ -104,7 +104,8 @@ def _database_url(tmp_path: Path, name: str) -> str:
 
 
 def _prepare(url: str, episodes: int) -> dict:
-    env = os.environ | {"DATABASE_URL": url}
+    # Worker processes start at any size, so the runs below split in two processes at once.
+    env = os.environ | {"DATABASE_URL": url, "CLINIC_SPLIT_MIN_EPISODES_PER_WORKER": "1"}
     for args in (
         ["manage.py", "migrate", "-v", "0", "--skip-checks"],
         ["benchmarks/bench_split.py", "generate", "--episodes", str(episodes)],
@@ -164,6 +165,22 @@ EPISODES, BATCH = (300, 25) if ON_MONGODB else (3000, 100)
 
 
 @pytest.mark.slow
+def test_two_workers_end_where_one_process_does(tmp_path):
+    urls = [_database_url(tmp_path, name) for name in ("two", "one")]
+    try:
+        two, one = (_prepare(url, EPISODES) for url in urls)
+        original = _checksum(one)
+        assert _split(one, "--workers", "1") == 0
+        assert _split(two, "--workers", "2") == 0
+        assert _checksum(two) == _checksum(one) != original
+        assert _split(two, "--workers", "2", "--reverse") == 0
+        assert _checksum(two) == original
+    finally:
+        for url in urls:
+            _drop(url)
+
+
+@pytest.mark.slow
 def test_a_run_killed_at_any_point_converges_on_rerun(tmp_path):
     episodes = EPISODES
     urls = [_database_url(tmp_path, name) for name in ("killed", "clean")]
@@ -173,7 +190,8 @@ def test_a_run_killed_at_any_point_converges_on_rerun(tmp_path):
         assert _split(clean) == 0
         expected = _checksum(clean)
 
-        assert _split(killed, kill_after_batches=3) == -signal.SIGKILL
+        # Killed with its two workers mid-batch (they stop at their next batch boundary).
+        assert _split(killed, "--workers", "2", kill_after_batches=3) == -signal.SIGKILL
         assert _checksum(killed) not in (original, expected)  # really stopped half-way
         assert _split(killed, kill_after_batches=EPISODES // BATCH * 2 // 3) == -signal.SIGKILL
         assert _split(killed) == 0

@@ -6,13 +6,19 @@ left exactly as they were (listed; nothing lost); 2 cancelled at the prompt or b
 """
 
 import json
+import os
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from oncology.services import SplitOutcome, embedded_state, episodes_split_all
+from oncology.services import (
+    MIN_EPISODES_PER_WORKER,
+    SplitOutcome,
+    embedded_state,
+    episodes_split_all,
+)
 
 
 class Command(BaseCommand):
@@ -26,11 +32,20 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing.")
         parser.add_argument("--no-input", action="store_false", dest="interactive")
         parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(os.cpu_count() or 1, 4),
+            help="Processes that split at once (default: one per CPU, up to 4). Fewer are used "
+            f"when there are under {MIN_EPISODES_PER_WORKER} episodes per process.",
+        )
         parser.add_argument("--report", type=Path, help="Write the summary as JSON to this file.")
 
-    def handle(self, *args, reverse, dry_run, interactive, batch_size, report, **options):
+    def handle(self, *args, reverse, dry_run, interactive, batch_size, workers, report, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.", returncode=2)
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.", returncode=2)
         self.verbosity = options["verbosity"]
         mode = "reverse" if reverse else "split"
         before = embedded_state()
@@ -45,6 +60,7 @@ class Command(BaseCommand):
             batch_size=batch_size,
             dry_run=dry_run,
             on_batch=self._progress(before["episodes"]),
+            workers=workers,
         )
         duration = time.monotonic() - clock
         after = embedded_state()
