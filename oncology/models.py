@@ -71,13 +71,12 @@ class Treatment(models.Model):
     id = models.CharField(
         "treatment ID", primary_key=True, max_length=40, default=ids.new_treatment_id
     )
-    # Indexed in Meta.indexes, not by the foreign keys, so a first split can build every
-    # secondary index once at the end; the (episode, date) index serves lookups by episode.
+    # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
         Episode, on_delete=models.CASCADE, related_name="treatments", db_index=False
     )
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="treatments", db_index=False
+        "patients.Patient", on_delete=models.PROTECT, related_name="treatments"
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Index in the legacy embedded array (kept so a split can be reversed)."
@@ -115,7 +114,6 @@ class Treatment(models.Model):
         ordering = ["episode", "treatment_date", "position"]
         indexes = [
             models.Index(fields=["episode", "treatment_date"]),
-            models.Index(fields=["patient"]),
             models.Index(fields=["treatment_type"]),
         ]
 
@@ -132,13 +130,12 @@ class Tumour(models.Model):
         RECURRENCE = "recurrence", "Recurrence"
 
     id = models.CharField("tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id)
-    # Indexed in Meta.indexes, not by the foreign keys, so a first split can build every
-    # secondary index once at the end; the (episode, date) index serves lookups by episode.
+    # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
         Episode, on_delete=models.CASCADE, related_name="tumours", db_index=False
     )
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="tumours", db_index=False
+        "patients.Patient", on_delete=models.PROTECT, related_name="tumours"
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Index in the legacy embedded array (kept so a split can be reversed)."
@@ -169,7 +166,6 @@ class Tumour(models.Model):
         ordering = ["episode", "diagnosis_date", "position"]
         indexes = [
             models.Index(fields=["episode", "diagnosis_date"]),
-            models.Index(fields=["patient"]),
             models.Index(fields=["icd10_code"]),
         ]
 

@@ -13,18 +13,19 @@ and converted again under the lock. A reverse reads and writes each batch under 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.apps import apps
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections
 
 from clinic.db import atomic, is_mongodb
 from clinic.legacy import bulk
@@ -261,16 +262,28 @@ def _split_plan(episodes: list[_Episode]) -> _SplitPlan:
 
 def _split_apply(plan: _SplitPlan, dry_run: bool) -> None:
     """Write a plan; call inside the batch's transaction, after checking the batch is current."""
-    out, failed, rows = plan.out, plan.failed, plan.rows
     if not plan.holding:
         return
+    if connection.features.uses_savepoints and not dry_run:
+        # Record IDs are almost always new: insert straight away, and only if one is taken
+        # already (a savepoint undoes the attempt) look them all up first, as MongoDB does.
+        try:
+            with atomic():
+                _split_write(plan, {spec: set() for spec in SPECS}, dry_run)
+            return
+        except IntegrityError:
+            pass
     stored: dict[Spec, set[str]] = {}
     for spec in SPECS:
-        clashes, stored[spec] = _taken_ids(spec, rows[spec].rows)
+        clashes, stored[spec] = _taken_ids(spec, plan.rows[spec].rows)
         for episode_id, message in clashes.items():
-            failed.setdefault(episode_id, message)
-    for episode_id, message in failed.items():
-        out.fail(episode_id, f"left embedded, nothing changed: {message}")
+            plan.failed.setdefault(episode_id, message)
+    _split_write(plan, stored, dry_run)
+
+
+def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) -> None:
+    """Insert the records (update those in `stored`), empty the arrays, then count."""
+    failed = plan.failed
     updates = []
     for ep in plan.holding:
         if ep.id in failed:
@@ -280,17 +293,20 @@ def _split_apply(plan: _SplitPlan, dry_run: bool) -> None:
         if patient_id != ep.patient_id:  # a raw legacy document named its MRN
             update |= {"patient_id": patient_id, "mrn": ep.mrn or ep.patient_id}
         updates.append(update)
+    moved = Counter()
     for spec in SPECS:
-        kept = rows[spec].only(lambda r: r["episode_id"] not in failed)
-        out.items_moved[spec.label] += len(kept.rows)
+        kept, _ = plan.rows[spec].split(lambda r: r["episode_id"] not in failed)
+        moved[spec.label] += len(kept.rows)
         # Records already there (items embedded again since a split) are updated; the rest
-        # were just found missing in this transaction and are inserted without a second look.
-        again = kept.only(lambda r, taken=stored[spec]: r["id"] in taken)
-        fresh = kept.only(lambda r, taken=stored[spec]: r["id"] not in taken)
+        # were found missing in this transaction and are inserted without a second look.
+        again, fresh = kept.split(lambda r, taken=stored[spec]: r["id"] in taken)
         bulk.upsert(spec.model, again, dry_run=dry_run)
         bulk.upsert(spec.model, fresh, dry_run=dry_run, new=True)
     _update_episodes(updates, dry_run)
-    out.episodes_changed += len(updates)
+    for episode_id, message in failed.items():
+        plan.out.fail(episode_id, f"left embedded, nothing changed: {message}")
+    plan.out.items_moved.update(moved)
+    plan.out.episodes_changed += len(updates)
 
 
 def _split_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
@@ -397,7 +413,7 @@ def _in_workers(run_range, ranges: list[tuple[str, str]], progress) -> None:
     for after, until in ranges:
         reader, writer = ctx.Pipe(duplex=False)
         # The worker closes its copies of the read ends, so a dead parent breaks its pipe.
-        args = (run_range, after, until, writer, [*pipes, reader])
+        args = (run_range, after, until, writer, [*pipes, reader], os.getpid())
         process = ctx.Process(target=_worker, args=args, daemon=True)
         process.start()
         writer.close()
@@ -424,7 +440,8 @@ def _in_workers(run_range, ranges: list[tuple[str, str]], progress) -> None:
             process.join()
 
 
-def _worker(run_range, after: str, until: str, pipe, read_ends) -> None:
+def _worker(run_range, after: str, until: str, pipe, read_ends, parent: int) -> None:
+    _die_with(parent)
     for end in read_ends:
         end.close()
     try:
@@ -440,6 +457,24 @@ def _worker(run_range, after: str, until: str, pipe, read_ends) -> None:
         os._exit(0)  # the parent was killed: nobody will read the rest
     except BaseException as exc:  # reported to the parent, which raises it
         pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies, even by kill -9 (Linux).
+
+    A worker left running would keep writing beside the re-run that follows a crash. Its
+    open batch is rolled back like any killed transaction. Elsewhere the worker still stops
+    at its next batch boundary, when it finds its pipe broken.
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before we asked
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -469,17 +504,14 @@ def episodes_split_all(
         if on_batch:
             on_batch(out)
 
-    with ExitStack() as stack:
-        if not reverse and not dry_run:
-            # A first split fills empty record tables: their secondary indexes come at the end.
-            for spec in SPECS:
-                stack.enter_context(bulk.indexes_deferred(spec.model))
-        ranges = _key_ranges(workers)
-        if len(ranges) > 1:
-            _in_workers(run_range, ranges, progress)
-        else:
-            with bulk.page_cache(), bulk.gc_paused() as tick:
-                run_range("", "", progress=lambda batch: (tick(), progress(batch)))
+    # Records arrive in episode order, so their secondary indexes grow at the end like the
+    # table; unlike an import's, keeping them up to date costs less than building them after.
+    ranges = _key_ranges(workers)
+    if len(ranges) > 1:
+        _in_workers(run_range, ranges, progress)
+    else:
+        with bulk.page_cache(), bulk.gc_paused() as tick:
+            run_range("", "", progress=lambda batch: (tick(), progress(batch)))
     return out
 
 

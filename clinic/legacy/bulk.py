@@ -274,9 +274,14 @@ class Prepared:
     rows: list[dict]
     db_rows: list[tuple]
 
-    def only(self, keep: Callable[[dict], bool]) -> Prepared:
-        pairs = [(r, d) for r, d in zip(self.rows, self.db_rows, strict=True) if keep(r)]
-        return Prepared(self.attnames, [r for r, _ in pairs], [d for _, d in pairs])
+    def split(self, test: Callable[[dict], bool]) -> tuple[Prepared, Prepared]:
+        """(the rows that pass `test`, the rest)."""
+        yes, no = Prepared(self.attnames, [], []), Prepared(self.attnames, [], [])
+        for row, db_row in zip(self.rows, self.db_rows, strict=True):
+            side = yes if test(row) else no
+            side.rows.append(row)
+            side.db_rows.append(db_row)
+        return yes, no
 
 
 def prepare(model: type[models.Model], rows: list[dict]) -> Prepared:
@@ -401,6 +406,12 @@ def _dedupe_last(rows: list[tuple]) -> list[tuple]:
 
 
 def _write(model, inserts, ins_cols, updates, cols) -> None:
+    # Errors as Django's (IntegrityError for a taken key), whichever driver raised them.
+    with connection.wrap_database_errors:
+        _write_native(model, inserts, ins_cols, updates, cols)
+
+
+def _write_native(model, inserts, ins_cols, updates, cols) -> None:
     if is_mongodb():
         _write_mongo(model, inserts, [], ins_cols)
         _write_mongo(model, [], updates, cols)
