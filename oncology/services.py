@@ -101,9 +101,9 @@ def _read_episodes(*, after: str = "", until: str = "", ids=None, limit: int = 0
     """Episodes in pk order after `after` up to `until` (keyset batches), or those in `ids`."""
     # Read below the ORM: a raw legacy document's arrays may hold BSON dates, which the
     # JSONField cannot decode, and the stored text doubles as the episode's stamp.
-    raw = bulk.raw_rows(
-        Episode, ["patient_id", "mrn", *_ARRAYS], after=after, until=until, pks=ids, limit=limit
-    )
+    where_in = None if ids is None else ("id", ids)
+    fields = ["patient_id", "mrn", *_ARRAYS]
+    raw = bulk.raw_rows(Episode, fields, after=after, until=until, limit=limit, where_in=where_in)
     decode = (lambda v: v) if is_mongodb() else (lambda v: None if v is None else json.loads(v))
     return [
         _Episode(
@@ -116,7 +116,7 @@ def _read_episodes(*, after: str = "", until: str = "", ids=None, limit: int = 0
 def _changed_since_read(episodes: list[_Episode]) -> bool:
     """Whether any episode's arrays differ now from when it was read (or it is gone)."""
     now = {pk: tuple(arrays) for pk, *arrays in bulk.raw_rows(
-        Episode, _ARRAYS, pks=[ep.id for ep in episodes]
+        Episode, _ARRAYS, where_in=("id", [ep.id for ep in episodes])
     )}  # fmt: skip
     return any(now.get(ep.id) != tuple(ep.stamp) for ep in episodes)
 
@@ -211,14 +211,18 @@ def _taken_ids(spec: Spec, rows: list[dict]) -> tuple[dict[str, str], set[str]]:
     return clashes, set(stored)
 
 
-def _update_episodes(rows: list[dict], dry_run: bool) -> None:
-    # One call per set of fields: an array the document never had stays absent. Every row
-    # changes its episode (read in this transaction), so nothing is read back to compare.
+def _episode_updates(rows: list[dict]) -> list[bulk.Prepared]:
+    # One group per set of fields: an array the document never had stays absent.
     groups = defaultdict(list)
     for row in rows:
         groups[tuple(sorted(row))].append(row)
-    for group in groups.values():
-        bulk.update_fields(Episode, group, dry_run=dry_run, compare=False)
+    return [bulk.prepare(Episode, group) for group in groups.values()]
+
+
+def _write_episode_updates(updates: list[bulk.Prepared], dry_run: bool) -> None:
+    # Every row changes its episode (read in this transaction), so nothing is read back.
+    for prepared in updates:
+        bulk.update_fields(Episode, prepared, dry_run=dry_run, compare=False)
 
 
 @dataclass
@@ -302,7 +306,7 @@ def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) 
         again, fresh = kept.split(lambda r, taken=stored[spec]: r["id"] in taken)
         bulk.upsert(spec.model, again, dry_run=dry_run)
         bulk.upsert(spec.model, fresh, dry_run=dry_run, new=True)
-    _update_episodes(updates, dry_run)
+    _write_episode_updates(_episode_updates(updates), dry_run)
     for episode_id, message in failed.items():
         plan.out.fail(episode_id, f"left embedded, nothing changed: {message}")
     plan.out.items_moved.update(moved)
@@ -327,31 +331,41 @@ def _split_range(after: str, until: str, batch_size: int, dry_run: bool, progres
 # --- reverse ----------------------------------------------------------------------------------
 
 
-def _record_rows(spec: Spec, episode_ids: list[str]) -> dict[str, list[dict]]:
-    names = [
-        "id",
-        "episode_id",
-        "position",
-        "extra",
-        "embedded_item",
-        *(f.attname for f in typed_fields(spec.model).values()),
-    ]
-    by_episode = defaultdict(list)
-    qs = spec.model.objects.filter(episode_id__in=episode_ids).order_by("position", "id")
-    for row in qs.values(*names):
-        by_episode[row["episode_id"]].append(row)
-    return by_episode
+def _record_fields(spec: Spec) -> list[str]:
+    typed = [f.attname for f in typed_fields(spec.model).values()]
+    return ["episode_id", "position", "extra", "embedded_item", *typed]
 
 
-def _unsplit_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -> None:
-    out.episodes_seen += len(episodes)
+@dataclass
+class _UnsplitPlan:
+    """A batch's arrays rebuilt outside the write transaction, with what they were built from."""
+
+    episodes: list[_Episode]
+    records: dict[Spec, list[tuple]]  # as stored: compared again under the lock
+    updates: list[bulk.Prepared]
+    out: SplitOutcome
+
+
+def _read_records(spec: Spec, episode_ids: list[str]) -> list[tuple]:
+    return bulk.raw_rows(spec.model, _record_fields(spec), where_in=("episode_id", episode_ids))
+
+
+def _unsplit_plan(episodes: list[_Episode]) -> _UnsplitPlan:
+    out = SplitOutcome(episodes_seen=len(episodes))
     ids = [ep.id for ep in episodes]
-    records = {spec: _record_rows(spec, ids) for spec in SPECS}
+    records = {spec: _read_records(spec, ids) for spec in SPECS}
+    by_episode: dict[Spec, dict[str, list[dict]]] = {}
+    for spec, raw in records.items():
+        decode, grouped = bulk.decoder(spec.model, _record_fields(spec)), defaultdict(list)
+        for pk, *values in raw:
+            row = decode(values) | {"id": pk}
+            grouped[row["episode_id"]].append(row)
+        by_episode[spec] = grouped
     updates = []
     for ep in episodes:
         update = {"id": ep.id}
         for spec in SPECS:
-            rows = records[spec].get(ep.id)
+            rows = sorted(by_episode[spec].get(ep.id, []), key=lambda r: (r["position"], r["id"]))
             if rows:
                 # Items embedded since the split stay, after the ones put back.
                 update[spec.array] = [row_to_item(spec, r) for r in rows] + (
@@ -360,27 +374,42 @@ def _unsplit_batch(episodes: list[_Episode], dry_run: bool, out: SplitOutcome) -
                 out.items_moved[spec.label] += len(rows)
         if len(update) > 1:
             updates.append(update)
-    _update_episodes(updates, dry_run)
-    changed = [u["id"] for u in updates]
+    out.episodes_changed = len(updates)
+    return _UnsplitPlan(episodes, records, _episode_updates(updates), out)
+
+
+def _unsplit_current(plan: _UnsplitPlan) -> bool:
+    """Whether the episodes and their records are still as the plan read them."""
+    if _changed_since_read(plan.episodes):
+        return False
+    ids = [ep.id for ep in plan.episodes]
+    return all(_read_records(spec, ids) == plan.records[spec] for spec in SPECS)
+
+
+def _unsplit_apply(plan: _UnsplitPlan, dry_run: bool) -> None:
+    """Write a plan; call inside the batch's transaction, after checking the batch is current."""
+    _write_episode_updates(plan.updates, dry_run)
+    changed = [pk for prepared in plan.updates for pk in (r["id"] for r in prepared.rows)]
     if changed and not dry_run:
         for spec in SPECS:
             # _raw_delete: one DELETE/delete_many, without loading each record for signals.
             qs = spec.model.objects.filter(episode_id__in=changed)
             qs._raw_delete(qs.db)
-    out.episodes_changed += len(changed)
 
 
 def _unsplit_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
-    """Reverse the episodes in a key range, batch by batch, each read and written under the lock."""
+    """Reverse the episodes in a key range, batch by batch (optimistically, like a split)."""
     while True:
-        out = SplitOutcome()
+        episodes = _read_episodes(after=after, until=until, limit=batch_size)
+        if not episodes:
+            return
+        plan = _unsplit_plan(episodes)
         with atomic():
-            episodes = _read_episodes(after=after, until=until, limit=batch_size)
-            if not episodes:
-                return
-            _unsplit_batch(episodes, dry_run, out)
+            if not _unsplit_current(plan):  # changed meanwhile: rebuild under the lock
+                plan = _unsplit_plan(_read_episodes(ids=[ep.id for ep in episodes]))
+            _unsplit_apply(plan, dry_run)
         after = episodes[-1].id
-        progress(out)
+        progress(plan.out)
 
 
 # --- running in worker processes ----------------------------------------------------------------
@@ -532,10 +561,10 @@ def episode_split(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:
 
 def episode_unsplit(*, episode_id: str, dry_run: bool = False) -> SplitOutcome:
     """Put one episode's records back into its embedded arrays exactly as they were."""
-    out = SplitOutcome()
     with atomic():
-        _unsplit_batch(_one_episode(episode_id), dry_run, out)
-    return out
+        plan = _unsplit_plan(_one_episode(episode_id))
+        _unsplit_apply(plan, dry_run)
+    return plan.out
 
 
 def embedded_state() -> dict[str, int]:

@@ -14,8 +14,9 @@ Public interface (stable; `split_embedded` builds on it):
   fields of rows that already exist (`created` stays 0; unknown keys count as `missing`);
   `compare=False` writes without reading the rows back.
 - `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
-- `raw_rows(model, fields, after=, until=, limit=)` / `raw_rows(model, fields, pks=)` reads
-  `(pk, *values)` in pk order as the database holds them: keyset batches for long jobs.
+- `raw_rows(model, fields, after=, until=, limit=)` / `raw_rows(model, fields, where_in=)`
+  reads `(pk, *values)` in pk order as the database holds them: keyset batches for long jobs;
+  `decoder(model, fields)` turns such values into the ORM's Python values.
 - `page_cache()` enlarges SQLite's page cache while an import runs; `gc_paused()` keeps the
   cyclic garbage collector out of a bulk job.
 - `indexes_deferred(model)` drops the model's `Meta.indexes` while an empty table is filled and
@@ -205,27 +206,32 @@ def _db_rows(model, rows: list[dict], attnames: list[str]) -> list[tuple]:
 
 def _read_raw(model, pks: list, columns: list[str]) -> dict[Any, tuple]:
     """Stored values of `columns` by pk, in the backend's own representation."""
+    return {row[0]: row[1:] for row in _read_where_in(model, model._meta.pk.column, pks, columns)}
+
+
+def _read_where_in(model, key: str, values: list, columns: list[str]) -> list[tuple]:
+    """`(pk, *columns)` of the rows whose column `key` holds one of `values`, unordered."""
     pk_col = model._meta.pk.column
-    found: dict[Any, tuple] = {}
     if is_mongodb():
         coll = connection.database[model._meta.db_table]
         projection = {c: 1 for c in columns} | {"_id": 0, pk_col: 1}
-        for start in range(0, len(pks), 10_000):
-            chunk = pks[start : start + 10_000]
-            for doc in coll.find({pk_col: {"$in": chunk}}, projection, session=connection.session):
-                found[doc[pk_col]] = tuple(doc.get(c) for c in columns)
+        found = []
+        for start in range(0, len(values), 10_000):
+            chunk = values[start : start + 10_000]
+            docs = coll.find({key: {"$in": chunk}}, projection, session=connection.session)
+            found.extend((doc[pk_col], *(doc.get(c) for c in columns)) for doc in docs)
         return found
     connection.ensure_connection()
     cursor = connection.connection.cursor()
     # ifnull() hides the declared type, so Django's registered sqlite3 converters leave the
     # stored text alone and it compares with what we would write.
     select = ", ".join(f'ifnull("{c}", NULL)' for c in [pk_col, *columns])
-    for start in range(0, len(pks), _READ_CHUNK):
-        chunk = pks[start : start + _READ_CHUNK]
+    found = []
+    for start in range(0, len(values), _READ_CHUNK):
+        chunk = values[start : start + _READ_CHUNK]
         marks = ",".join("?" * len(chunk))
-        sql = f'SELECT {select} FROM "{model._meta.db_table}" WHERE "{pk_col}" IN ({marks})'
-        for row in cursor.execute(sql, chunk):
-            found[row[0]] = row[1:]
+        sql = f'SELECT {select} FROM "{model._meta.db_table}" WHERE "{key}" IN ({marks})'
+        found.extend(cursor.execute(sql, chunk))
     return found
 
 
@@ -422,12 +428,16 @@ def _write_native(model, inserts, ins_cols, updates, cols) -> None:
 
 
 def update_fields(
-    model: type[models.Model], rows: list[dict], dry_run: bool = False, compare: bool = True
+    model: type[models.Model],
+    rows: list[dict] | Prepared,
+    dry_run: bool = False,
+    compare: bool = True,
 ) -> Counts:
     """Update only the fields each row names (plus its pk) on rows that exist already.
 
     `compare=False` is for a caller that read the rows in this transaction and knows each one
     changes: they are written without being read back (a pk that is not stored writes nothing).
+    Only then may the rows come `prepare`d.
     """
     if not compare:
         return _update_unread(model, rows, dry_run)
@@ -456,13 +466,15 @@ def update_fields(
     return counts
 
 
-def _update_unread(model, rows: list[dict], dry_run: bool) -> Counts:
-    counts = Counts(updated=len(rows), updated_pks=[row[model._meta.pk.attname] for row in rows])
-    if rows and not dry_run:
-        attnames = _plan(model, rows)
-        cols = [c for c, _ in _converters(model, attnames)]
+def _update_unread(model, rows: list[dict] | Prepared, dry_run: bool) -> Counts:
+    if not isinstance(rows, Prepared):
+        rows = prepare(model, rows)
+    pk_name = model._meta.pk.attname
+    counts = Counts(updated=len(rows.rows), updated_pks=[row[pk_name] for row in rows.rows])
+    if rows.rows and not dry_run:
+        cols = [c for c, _ in _converters(model, rows.attnames)]
         with atomic():
-            _write(model, [], cols, _db_rows(model, rows, attnames), cols)
+            _write(model, [], cols, rows.db_rows, cols)
     return counts
 
 
@@ -472,30 +484,28 @@ def raw_rows(
     *,
     after: Any = None,
     until: Any = None,
-    pks: Iterable | None = None,
     limit: int = 0,
+    where_in: tuple[str, Iterable] | None = None,
 ) -> list[tuple]:
     """`(pk, *values)` in pk order, values as stored (JSON as text on SQLite; as BSON decodes,
     with None for a field a document lacks, on MongoDB): the rows with a pk after `after` and
-    up to `until` (keyset pagination: no offset, no full load), or those with the given `pks`.
+    up to `until` (keyset pagination: no offset, no full load), or, given
+    `where_in=(field, values)`, those whose field holds one of the values.
     """
     cols = _columns(model, connection.vendor)
     pk_col = model._meta.pk.column
     columns = [cols[name].column for name in fields]
+    if where_in is not None:
+        name, values = where_in
+        return sorted(_read_where_in(model, cols[name].column, list(values), columns))
     if is_mongodb():
-        if pks is not None:
-            query = {pk_col: {"$in": list(pks)}}
-        else:
-            query = {pk_col: {"$gt": after or ""} | ({"$lte": until} if until else {})}
+        query = {pk_col: {"$gt": after or ""} | ({"$lte": until} if until else {})}
         projection = {"_id": 0, pk_col: 1} | {c: 1 for c in columns}
         docs = connection.database[model._meta.db_table].find(
             query, projection, session=connection.session
         )
         docs = docs.sort(pk_col, 1).limit(limit)
         return [(doc[pk_col], *(doc.get(c) for c in columns)) for doc in docs]
-    if pks is not None:
-        found = _read_raw(model, list(pks), columns)
-        return [(pk, *found[pk]) for pk in sorted(found)]
     connection.ensure_connection()
     select = ", ".join(f'ifnull("{c}", NULL)' for c in [pk_col, *columns])
     where, params = f'"{pk_col}" > ?', [after or ""]
@@ -505,6 +515,21 @@ def raw_rows(
     if limit:
         sql, params = f"{sql} LIMIT ?", [*params, limit]
     return connection.connection.cursor().execute(sql, params).fetchall()
+
+
+def decoder(model: type[models.Model], fields: Sequence[str]) -> Callable[[Sequence], dict]:
+    """Turns stored values of `fields` (as `raw_rows` gives them) into `{attname: value}` with
+    the Python values the ORM would give."""
+    cols = _columns(model, connection.vendor)
+    readers = [(name, _from_db(cols[name].field)) for name in fields]
+
+    def decode(values: Sequence) -> dict:
+        return {
+            name: None if v is None else read(v)
+            for (name, read), v in zip(readers, values, strict=True)
+        }
+
+    return decode
 
 
 def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str]) -> dict:
@@ -517,14 +542,8 @@ def stored_values(model: type[models.Model], pks: Iterable, fields: Sequence[str
     ((_, to_db),) = _converters(model, [model._meta.pk.attname])
     by_db = {to_db(pk): pk for pk in pks}
     raw = _read_raw(model, list(by_db), [c.column for c in wanted])
-    readers = [(c.attname, _from_db(c.field)) for c in wanted]
-    out = {}
-    for db_pk, values in raw.items():
-        out[by_db[db_pk]] = {
-            name: None if v is None else read(v)
-            for (name, read), v in zip(readers, values, strict=True)
-        }
-    return out
+    decode = decoder(model, fields)
+    return {by_db[db_pk]: decode(values) for db_pk, values in raw.items()}
 
 
 # SQLite's page cache while importing: the default 2 MB thrashes once the indexes outgrow it

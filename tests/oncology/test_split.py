@@ -277,6 +277,28 @@ def test_an_episode_changed_between_read_and_write_is_converted_again(db, monkey
     assert out.items_moved["treatment"] == 1
 
 
+def test_a_record_edited_while_a_reverse_runs_goes_back_as_edited(db, monkeypatch):
+    item = {"treatment_id": "TRT_1", "treatment_type": "surgery"}
+    episode = EpisodeFactory(embedded_treatments=[item], embedded_tumours=[])
+    episodes_split_all()
+    real_plan, calls = services._unsplit_plan, []
+
+    def plan_then_someone_edits(episodes):
+        plan = real_plan(episodes)
+        if not calls:  # a doctor corrects the record in the admin meanwhile
+            Treatment.objects.filter(pk="TRT_1").update(treatment_type="radiotherapy")
+        calls.append(plan)
+        return plan
+
+    monkeypatch.setattr(services, "_unsplit_plan", plan_then_someone_edits)
+    episodes_split_all(reverse=True)
+    assert len(calls) == 2  # rebuilt once more, under the lock
+    assert Episode.objects.get(pk=episode.pk).embedded_treatments == [
+        {"treatment_id": "TRT_1", "treatment_type": "radiotherapy"}
+    ]
+    assert not Treatment.objects.exists()
+
+
 def test_an_unknown_episode_is_an_error(db):
     with pytest.raises(Episode.DoesNotExist):
         episode_split(episode_id="0" * 24)
