@@ -1,11 +1,14 @@
 """Portable database helpers: one way to open a transaction and create a record with a new ID."""
 
+import random
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 
 def is_mongodb() -> bool:
@@ -19,6 +22,36 @@ def atomic():
 
         return mongo_transaction.atomic()
     return transaction.atomic()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A MongoDB write conflict or a busy SQLite file: the whole transaction may be retried."""
+    if isinstance(exc, IntegrityError):
+        return False
+    while exc is not None:
+        has_label = getattr(exc, "has_error_label", None)
+        if has_label and has_label("TransientTransactionError"):
+            return True
+        if isinstance(exc, OperationalError) and "locked" in str(exc):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def in_transaction(
+    work: Callable[[], T], attempts: int = 60, retry: tuple[type[Exception], ...] = ()
+) -> T:
+    """`work()` inside `atomic()`, run again from the start (after a short random pause) when
+    the database says the transaction may be retried or `work` raises one of `retry`."""
+    for attempt in range(attempts):
+        try:
+            with atomic():
+                return work()
+        except Exception as exc:
+            if attempt == attempts - 1 or not (isinstance(exc, retry) or is_transient(exc)):
+                raise
+            time.sleep(random.uniform(0.002, 0.004 * min(attempt + 1, 25)))
+    raise AssertionError("unreachable")
 
 
 def create_with_new_id(

@@ -27,7 +27,7 @@ from functools import partial
 from django.apps import apps
 from django.db import IntegrityError, connection, connections
 
-from clinic.db import atomic, is_mongodb
+from clinic.db import atomic, in_transaction, is_mongodb
 from clinic.legacy import bulk
 from oncology.management.embedded import (
     SPECS,
@@ -236,6 +236,9 @@ class _SplitPlan:
     failed: dict[str, str]
     out: SplitOutcome
 
+    def is_current(self) -> bool:
+        return not _changed_since_read(self.episodes)
+
 
 def _split_plan(episodes: list[_Episode]) -> _SplitPlan:
     """Convert the items of a batch: the CPU-heavy half of a split, run before taking a lock."""
@@ -319,11 +322,9 @@ def _split_range(after: str, until: str, batch_size: int, dry_run: bool, progres
         episodes = _read_episodes(after=after, until=until, limit=batch_size)
         if not episodes:
             return
-        plan = _split_plan(episodes)
-        with atomic():
-            if _changed_since_read(episodes):  # changed meanwhile: convert again under the lock
-                plan = _split_plan(_read_episodes(ids=[ep.id for ep in episodes]))
-            _split_apply(plan, dry_run)
+        plan = _in_batch_transaction(
+            episodes, _split_plan(episodes), _split_plan, _split_apply, dry_run
+        )
         after = episodes[-1].id
         progress(plan.out)
 
@@ -344,6 +345,13 @@ class _UnsplitPlan:
     records: dict[Spec, list[tuple]]  # as stored: compared again under the lock
     updates: list[bulk.Prepared]
     out: SplitOutcome
+
+    def is_current(self) -> bool:
+        """Whether the episodes and their records are still as the plan read them."""
+        if _changed_since_read(self.episodes):
+            return False
+        ids = [ep.id for ep in self.episodes]
+        return all(_read_records(spec, ids) == self.records[spec] for spec in SPECS)
 
 
 def _read_records(spec: Spec, episode_ids: list[str]) -> list[tuple]:
@@ -378,14 +386,6 @@ def _unsplit_plan(episodes: list[_Episode]) -> _UnsplitPlan:
     return _UnsplitPlan(episodes, records, _episode_updates(updates), out)
 
 
-def _unsplit_current(plan: _UnsplitPlan) -> bool:
-    """Whether the episodes and their records are still as the plan read them."""
-    if _changed_since_read(plan.episodes):
-        return False
-    ids = [ep.id for ep in plan.episodes]
-    return all(_read_records(spec, ids) == plan.records[spec] for spec in SPECS)
-
-
 def _unsplit_apply(plan: _UnsplitPlan, dry_run: bool) -> None:
     """Write a plan; call inside the batch's transaction, after checking the batch is current."""
     _write_episode_updates(plan.updates, dry_run)
@@ -397,17 +397,38 @@ def _unsplit_apply(plan: _UnsplitPlan, dry_run: bool) -> None:
             qs._raw_delete(qs.db)
 
 
+def _in_batch_transaction(episodes, plan, make_plan, apply, dry_run: bool):
+    """Apply `plan` (made before taking the lock) in one transaction, first checking that what
+    it was made from is unchanged; otherwise, and whenever the transaction is retried (a
+    MongoDB write conflict, such as with the open transaction of a killed run, or a busy
+    SQLite file), make the plan again under the lock. Returns the plan that was applied."""
+    first = [plan]
+
+    def write():
+        current = first.pop() if first else None
+        if current is None or not current.is_current():
+            current = make_plan(_read_episodes(ids=[ep.id for ep in episodes]))
+        apply(current, dry_run)
+        return current
+
+    return in_transaction(write, attempts=BATCH_ATTEMPTS)
+
+
+# Retries of one batch's transaction before giving up: about two minutes, as MongoDB keeps a
+# killed run's open transaction (and its locks) for transactionLifetimeLimitSeconds, 60 s by
+# default, before the re-run's writes to the same episodes can go through.
+BATCH_ATTEMPTS = 2400
+
+
 def _unsplit_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
     """Reverse the episodes in a key range, batch by batch (optimistically, like a split)."""
     while True:
         episodes = _read_episodes(after=after, until=until, limit=batch_size)
         if not episodes:
             return
-        plan = _unsplit_plan(episodes)
-        with atomic():
-            if not _unsplit_current(plan):  # changed meanwhile: rebuild under the lock
-                plan = _unsplit_plan(_read_episodes(ids=[ep.id for ep in episodes]))
-            _unsplit_apply(plan, dry_run)
+        plan = _in_batch_transaction(
+            episodes, _unsplit_plan(episodes), _unsplit_plan, _unsplit_apply, dry_run
+        )
         after = episodes[-1].id
         progress(plan.out)
 

@@ -6,19 +6,17 @@ touching one document fail the later one with a transient WriteConflict, which w
 (the retry then sees the winner's change and answers with a clear conflict).
 """
 
-import random
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
-from clinic.db import atomic, is_mongodb
+from clinic.db import atomic, in_transaction, is_mongodb
 from patients.models import Patient
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry, QueueEvent
 
@@ -73,38 +71,16 @@ PRIORITY_RANK = {
 }
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """A MongoDB write conflict or a busy SQLite file: the whole transaction may be retried."""
-    if isinstance(exc, IntegrityError):
-        return False
-    while exc is not None:
-        has_label = getattr(exc, "has_error_label", None)
-        if has_label and has_label("TransientTransactionError"):
-            return True
-        if isinstance(exc, OperationalError) and "locked" in str(exc):
-            return True
-        exc = exc.__cause__
-    return False
-
-
-def _in_transaction(work: Callable[[], T], attempts: int = 60) -> T:
-    for attempt in range(attempts):
-        try:
-            with atomic():
-                return work()
-        except Exception as exc:
-            if attempt == attempts - 1 or not (isinstance(exc, _Retry) or _is_transient(exc)):
-                raise
-            time.sleep(random.uniform(0.002, 0.004 * min(attempt + 1, 25)))
-    raise AssertionError("unreachable")
-
-
 class _Retry(Exception):
     """Another desk took the counter value we read; read it again."""
 
 
 class _NoCounter(Exception):
     """The day's first enqueue: the counter row must be created outside the transaction."""
+
+
+def _in_transaction(work: Callable[[], T]) -> T:
+    return in_transaction(work, retry=(_Retry,))
 
 
 def _change(work: Callable[[], QueueEntry]) -> QueueEntry:
