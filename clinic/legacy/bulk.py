@@ -161,12 +161,19 @@ def db_ready(row: dict) -> dict:
     it through. Only the normalisers' aware UTC datetimes are converted; on MongoDB, which
     stores real dates, the row is returned as it is.
     """
-    if connection.vendor != "sqlite":
+    if not _stores_text_datetimes():
         return row
     for name, value in row.items():
         if type(value) is datetime.datetime and value.tzinfo is UTC:
             row[name] = _utc_text(value)
     return row
+
+
+@cache
+def _stores_text_datetimes() -> bool:
+    # Asked once: `connection.vendor` goes through Django's per-thread connection lookup,
+    # which cost more than the conversion itself when asked for every row.
+    return connection.vendor == "sqlite"
 
 
 def _utc_text(value: datetime.datetime) -> str:
