@@ -316,19 +316,6 @@ def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) 
     plan.out.episodes_changed += len(updates)
 
 
-def _split_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
-    """Split the episodes in a key range, batch by batch (optimistically: see the module doc)."""
-    while True:
-        episodes = _read_episodes(after=after, until=until, limit=batch_size)
-        if not episodes:
-            return
-        plan = _in_batch_transaction(
-            episodes, _split_plan(episodes), _split_plan, _split_apply, dry_run
-        )
-        after = episodes[-1].id
-        progress(plan.out)
-
-
 # --- reverse ----------------------------------------------------------------------------------
 
 
@@ -420,15 +407,16 @@ def _in_batch_transaction(episodes, plan, make_plan, apply, dry_run: bool):
 BATCH_ATTEMPTS = 2400
 
 
-def _unsplit_range(after: str, until: str, batch_size: int, dry_run: bool, progress) -> None:
-    """Reverse the episodes in a key range, batch by batch (optimistically, like a split)."""
+def _run_range(
+    make_plan, apply, after: str, until: str, batch_size: int, dry_run: bool, progress
+) -> None:
+    """Split or reverse (by the `make_plan`/`apply` pair) the episodes in a key range, batch by
+    batch, each planned before taking the lock (see the module docstring)."""
     while True:
         episodes = _read_episodes(after=after, until=until, limit=batch_size)
         if not episodes:
             return
-        plan = _in_batch_transaction(
-            episodes, _unsplit_plan(episodes), _unsplit_plan, _unsplit_apply, dry_run
-        )
+        plan = _in_batch_transaction(episodes, make_plan(episodes), make_plan, apply, dry_run)
         after = episodes[-1].id
         progress(plan.out)
 
@@ -545,9 +533,8 @@ def episodes_split_all(
     out = SplitOutcome()
     if is_mongodb() and not reverse and not dry_run:
         out.adopted = _adopt_legacy_documents(batch_size)
-    run_range = partial(
-        _unsplit_range if reverse else _split_range, batch_size=batch_size, dry_run=dry_run
-    )
+    steps = (_unsplit_plan, _unsplit_apply) if reverse else (_split_plan, _split_apply)
+    run_range = partial(_run_range, *steps, batch_size=batch_size, dry_run=dry_run)
 
     def progress(batch: SplitOutcome) -> None:
         out.merge(batch)

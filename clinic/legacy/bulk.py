@@ -688,28 +688,11 @@ def pks_by(model: type[models.Model], attname: str, values: Iterable) -> dict:
     values = [v for v in values if v is not None]
     if not values:
         return {}
-    cols = _columns(model, connection.vendor)
-    column, pk_col = cols[attname].column, model._meta.pk.column
+    column = _columns(model, connection.vendor)[attname].column
     ((_, to_db),) = _converters(model, [attname])
     by_db = {to_db(v): v for v in values}
-    found = {}
-    if is_mongodb():
-        coll = connection.database[model._meta.db_table]
-        query = {column: {"$in": list(by_db)}}
-        for doc in coll.find(query, {"_id": 0, column: 1, pk_col: 1}, session=connection.session):
-            found[by_db[doc[column]]] = doc[pk_col]
-        return found
-    connection.ensure_connection()
-    cursor = connection.connection.cursor()
-    keys = list(by_db)
-    for start in range(0, len(keys), _READ_CHUNK):
-        chunk = keys[start : start + _READ_CHUNK]
-        sql = (
-            f'SELECT ifnull("{column}", NULL), ifnull("{pk_col}", NULL) '
-            f'FROM "{model._meta.db_table}" WHERE "{column}" IN ({",".join("?" * len(chunk))})'
-        )
-        found.update((by_db[value], pk) for value, pk in cursor.execute(sql, chunk))
-    return found
+    rows = _read_where_in(model, column, list(by_db), [column])
+    return {by_db[value]: pk for pk, value in rows}
 
 
 def _from_db(f: models.Field) -> Callable:
