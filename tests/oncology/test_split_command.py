@@ -87,10 +87,14 @@ def test_an_unconvertible_item_exits_1_and_keeps_the_episode(db, tmp_path):
     assert Episode.objects.get(pk=bad.pk).embedded_treatments == [["not", "an", "object"]]
 
 
-def test_a_bad_batch_size_is_a_usage_error(db):
+@pytest.mark.parametrize("option", ["--batch-size", "--workers"])
+def test_a_bad_batch_size_or_worker_count_is_a_usage_error(sample, option):
+    before = arrays()
     with pytest.raises(CommandError) as exc:
-        run("--no-input", "--batch-size", "0")
+        run("--no-input", option, "0")
     assert exc.value.returncode == 2
+    assert option in str(exc.value)
+    assert arrays() == before and not Treatment.objects.exists()
 
 
 # --- kill -9 ---------------------------------------------------------------------------------
