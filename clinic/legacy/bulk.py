@@ -154,7 +154,7 @@ def _converter(f: models.Field, vendor: str):
     return _mongo_converter(f) if vendor == "mongodb" else _sqlite_converter(f)
 
 
-def db_ready(row: dict) -> dict:
+def db_ready(model: type[models.Model], row: dict) -> dict:
     """The row with its datetimes as the text SQLite stores (what `upsert` would write).
 
     For a reader process: text is cheaper to send than datetimes, and the writer then passes
@@ -163,10 +163,17 @@ def db_ready(row: dict) -> dict:
     """
     if not _stores_text_datetimes():
         return row
-    for name, value in row.items():
+    for name in _datetime_attnames(model):
+        value = row.get(name)
         if type(value) is datetime.datetime and value.tzinfo is UTC:
             row[name] = _utc_text(value)
     return row
+
+
+@cache
+def _datetime_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    fields = model._meta.concrete_fields
+    return tuple(f.attname for f in fields if f.get_internal_type() == "DateTimeField")
 
 
 @cache
@@ -176,8 +183,22 @@ def _stores_text_datetimes() -> bool:
     return connection.vendor == "sqlite"
 
 
+_TWO_DIGITS = [f"{n:02d}" for n in range(100)]
+
+
 def _utc_text(value: datetime.datetime) -> str:
-    return value.isoformat(" ")[:-6]  # without "+00:00", as Django's SQLite backend stores it
+    """`str()` of the naive UTC time, as Django's SQLite backend stores it.
+
+    Built from the parts: `isoformat()` of an aware datetime cost 0.9 µs, a third of the reader
+    process's time per patient on a re-import; this costs 0.3 µs."""
+    if value.year < 1000:
+        return value.isoformat(" ")[:-6]
+    two = _TWO_DIGITS
+    text = (
+        f"{value.year}-{two[value.month]}-{two[value.day]} "
+        f"{two[value.hour]}:{two[value.minute]}:{two[value.second]}"
+    )
+    return f"{text}.{value.microsecond:06d}" if value.microsecond else text
 
 
 def _converters(model, attnames: Sequence[str]):

@@ -18,7 +18,7 @@ from django.db import connection
 
 from clinic.db import atomic
 from clinic.legacy import bulk, queue_races
-from clinic.legacy.pipeline import is_large, read_batches
+from clinic.legacy.pipeline import MODELS, is_large, read_batches
 from clinic.legacy.readers import Item, ReadError
 from clinic.legacy.report import FileReport, RejectsFile, Report
 from oncology.models import Episode
@@ -30,10 +30,6 @@ ORDER = ("patients", "queue", "notes", "history", "episodes")
 ID_FIELDS = {
     "patients": "patient_id", "queue": "queue_id", "notes": "note_id",
     "history": "history_id", "episodes": "_id",
-}  # fmt: skip
-MODELS = {
-    "patients": Patient, "queue": QueueEntry, "notes": Note, "history": HistoryEntry,
-    "episodes": Episode,
 }  # fmt: skip
 
 

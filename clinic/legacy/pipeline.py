@@ -18,6 +18,14 @@ from clinic import jsontext
 from clinic.legacy import bulk
 from clinic.legacy.normalise import NORMALISERS, Rejected
 from clinic.legacy.readers import ReadError, read_items
+from oncology.models import Episode
+from patients.models import HistoryEntry, Note, Patient
+from queue_app.models import QueueEntry
+
+MODELS = {
+    "patients": Patient, "queue": QueueEntry, "notes": Note, "history": HistoryEntry,
+    "episodes": Episode,
+}  # fmt: skip
 
 # A large file gets the bulk-load treatment: a reader process, and secondary indexes built at
 # the end (importer). Below this size both cost more than they save. The variable is for tests.
@@ -31,16 +39,18 @@ def is_large(path: str) -> bool:
 def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
     """Lists of `(item, row, None)` or `(item, None, reason)`; a `ReadError` comes after the
     batch that holds everything read before the failure point."""
-    normalise, batch = NORMALISERS[kind], []
+    normalise, model, batch = NORMALISERS[kind], MODELS[kind], []
     try:
         for item in read_items(path, kind):
             if item.error:
                 batch.append((item, None, item.error))
             else:
                 try:
-                    batch.append((item, bulk.db_ready(normalise(item.record, item.key)), None))
+                    row = bulk.db_ready(model, normalise(item.record, item.key))
                 except Rejected as exc:
                     batch.append((item, None, str(exc)))
+                else:
+                    batch.append((item, row, None))
             if len(batch) >= size:
                 yield batch
                 batch = []

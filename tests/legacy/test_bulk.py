@@ -176,3 +176,19 @@ def test_json_spaced_as_the_orm_writes_it_counts_as_unchanged():
     changed = bulk.update_fields(Patient, [{"id": "PAT_1", "extra": {"blood_group": "A+"}}])
     assert changed.updated == 1
     assert Patient.objects.get(pk="PAT_1").extra == {"blood_group": "A+"}
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        dt.datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        dt.datetime(2024, 11, 8, 9, 12, 44, 120, tzinfo=UTC),
+        dt.datetime(999, 6, 1, 0, 0, 0, tzinfo=UTC),
+        dt.datetime(1, 1, 1, tzinfo=UTC),
+    ],
+)
+def test_utc_datetimes_become_the_text_djangos_sqlite_backend_stores(moment):
+    # Django's SQLite backend stores str() of the naive UTC value; a re-import compares
+    # against that text, so any other spelling would count every record as changed.
+    assert bulk._utc_text(moment) == str(moment.replace(tzinfo=None))
