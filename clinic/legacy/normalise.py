@@ -107,18 +107,25 @@ def _number_text(value) -> str:
 
 
 def _int(value, field: str, low: int, high: int) -> int | None:
-    if value is None or value == "":
+    if type(value) is int:  # the common case, without the float round trip
+        number = value
+    elif value is None or value == "":
         return None
+    else:
+        number = _whole(value, field)
+    if not low <= number <= high:
+        raise Rejected(f"{field} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _whole(value, field: str) -> int:
     try:
         number = float(value) if isinstance(value, str) else value
         if isinstance(number, bool) or not float(number).is_integer():
             raise ValueError
-        number = int(number)
+        return int(number)
     except (TypeError, ValueError):
         raise Rejected(f"{field} is not a whole number: {value!r}") from None
-    if not low <= number <= high:
-        raise Rejected(f"{field} must be between {low} and {high}, not {number}")
-    return number
 
 
 def _choice(value, field: str, allowed: set[str], default: str) -> str:
@@ -130,6 +137,8 @@ def _choice(value, field: str, allowed: set[str], default: str) -> str:
 
 
 def _extra(record: dict, known: set[str]) -> dict:
+    if record.keys() <= known:  # most records have no extra fields: skip the copy
+        return {}
     return {k: v for k, v in record.items() if k not in known}
 
 
