@@ -336,8 +336,9 @@ def upsert(
     """Insert new rows and update changed ones by primary key; see the module docstring.
 
     `before_write(changed_rows)` (optional) sees only the rows about to be created or updated,
-    inside the transaction, and returns the pks to leave out (counted as `skipped`): checks
-    that only matter for a change (a unique field) then cost nothing on a no-change re-run.
+    inside the transaction, and returns those of them to leave out (counted as `skipped`):
+    checks that only matter for a change (a unique field, a reference) then cost nothing on a
+    no-change re-run.
     `new=True` says the caller found none of the pks stored, in the transaction it calls this
     in: the rows are inserted without reading them back first.
     """
@@ -351,13 +352,16 @@ def upsert(
         db_rows, cols, stored = _with_stored(model, rows, read=not new)
         rows = rows.rows
         json_cols = _json_columns(model, attnames)
-        changed = [_is_changed(row, stored, json_cols) for row in db_rows]
+        changed = _changes(db_rows, stored, json_cols)
         if before_write is not None and any(changed):
-            skip = before_write([r for r, c in zip(rows, changed, strict=True) if c])
-            if skip:
-                counts.skipped = sum(1 for r in db_rows if r[0] in skip)
-                kept = [(r, c) for r, c in zip(db_rows, changed, strict=True) if r[0] not in skip]
-                db_rows, changed = [r for r, _ in kept], [c for _, c in kept]
+            left_out = before_write([r for r, c in zip(rows, changed, strict=True) if c])
+            if left_out:
+                out = {id(row) for row in left_out}
+                kept = [i for i, row in enumerate(rows) if id(row) not in out]
+                counts.skipped = len(rows) - len(kept)
+                # Again without them: a copy of a repeated pk may now be the first to insert.
+                db_rows = [db_rows[i] for i in kept]
+                changed = _changes(db_rows, stored, json_cols)
         inserts, updates = [], []
         for row, kind in zip(db_rows, changed, strict=True):
             if kind == "insert":
@@ -415,15 +419,24 @@ def _same_json(a: str, b) -> bool:
     return isinstance(b, str) and json.loads(a) == json.loads(b)
 
 
-def _is_changed(row: tuple, stored: dict, json_cols: frozenset[int]) -> str | None:
-    old = stored.get(row[0])
-    if old is None:
-        stored[row[0]] = row[1:]  # a repeated pk later in the batch is an update
-        return "insert"
-    if _differs(old, row[1:], json_cols):
-        stored[row[0]] = row[1:]
-        return "update"
-    return None
+def _changes(db_rows: list[tuple], stored: dict, json_cols: frozenset[int]) -> list:
+    """`insert`, `update` or None for each row. A pk repeated in the batch is compared with
+    its earlier copy, which the batch writes first."""
+    written: dict = {}
+    kinds = []
+    for row in db_rows:
+        pk = row[0]
+        old = written[pk] if pk in written else stored.get(pk)
+        if old is None:
+            kind = "insert"
+        elif _differs(old, row[1:], json_cols):
+            kind = "update"
+        else:
+            kind = None
+        if kind:
+            written[pk] = row[1:]
+        kinds.append(kind)
+    return kinds
 
 
 def _dedupe_last(rows: list[tuple]) -> list[tuple]:

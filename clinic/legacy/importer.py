@@ -164,26 +164,28 @@ class Importer:
 
     def _write_patients(self, batch, fr) -> None:
         items = {id(row): item for item, row in batch}
-        refused: set[str] = set()
+        refused: set[int] = set()  # id() of the rows left out
         claimed: dict[str, str] = {}  # across the key-set groups of this batch
 
-        def check_uhids(changed: list[dict]) -> set:
+        def check_uhids(changed: list[dict]) -> list[dict]:
             # Only new or changed patients can take a UHID another patient holds.
             owners = self._uhid_owners({row["uhid"] for row in changed if row["uhid"]})
             owners.update(claimed)
+            out = []
             for row in changed:
                 uhid = row["uhid"]
                 owner = owners.get(uhid) if uhid else None
                 if owner not in (None, row["id"]):
                     reason = f"UHID {uhid} already belongs to patient {owner}"
                     self._reject(fr, items[id(row)], row["id"], reason)
-                    refused.add(row["id"])
+                    out.append(row)
                 elif uhid:
                     owners[uhid] = claimed[uhid] = row["id"]
-            return refused
+            refused.update(map(id, out))
+            return out
 
         self._upsert(Patient, [row for _, row in batch], fr, before_write=check_uhids)
-        keep = [row for _, row in batch if row["id"] not in refused]
+        keep = [row for _, row in batch if id(row) not in refused]
         if self.dry:
             self.dry["patients"].update({row["id"]: True for row in keep})
             self.dry["uhids"].update({row["uhid"]: row["id"] for row in keep if row["uhid"]})

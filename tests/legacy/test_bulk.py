@@ -127,13 +127,21 @@ def test_before_write_sees_only_changed_rows_and_can_leave_some_out():
 
     def veto(rows):
         seen.extend(row["id"] for row in rows)
-        return {"PAT_3"}
+        return [row for row in rows if row["id"] == "PAT_3"]
 
     rows = [_patient("PAT_1"), _patient("PAT_2"), _patient("PAT_3")]
     counts = bulk.upsert(Patient, rows, before_write=veto)
     assert seen == ["PAT_2", "PAT_3"]
     assert (counts.created, counts.unchanged, counts.skipped) == (1, 1, 1)
     assert set(Patient.objects.values_list("pk", flat=True)) == {"PAT_1", "PAT_2"}
+
+
+@pytest.mark.django_db
+def test_leaving_out_the_first_copy_of_a_repeated_pk_inserts_the_later_one():
+    first, later = _patient("PAT_1", name="First"), _patient("PAT_1", name="Later")
+    counts = bulk.upsert(Patient, [first, later], before_write=lambda rows: [first])
+    assert (counts.created, counts.updated, counts.skipped) == (1, 0, 1)
+    assert Patient.objects.get().name == "Later"
 
 
 def _index_names(model) -> set[str]:

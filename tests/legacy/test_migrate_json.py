@@ -243,3 +243,35 @@ def test_the_import_never_lowers_a_counter_live_desks_have_moved_on(tmp_path, mi
         "Q_LIVE": 2, "Q_1": 11, "Q_2": 3,
     }  # fmt: skip
     assert DailyTokenCounter.objects.get(day=day).last_token == 11
+
+
+def test_a_repeated_patient_whose_later_copy_takes_a_held_uhid_keeps_the_first_copy(
+    tmp_path, migrate
+):
+    PatientFactory(pk="PAT_Q", uhid="111")
+    first = {"patient_id": "PAT_P", "name": "Asha Rao", "uhid": "222"}
+    patients = [first, first | {"uhid": "111"}]
+    (tmp_path / "patients.json").write_text(json.dumps(patients))
+    code, report, rejects = migrate(tmp_path / "patients.json")
+    assert code == 1
+    assert [(r["position"], r["reason"]) for r in rejects] == [
+        ("item 1", "UHID 111 already belongs to patient PAT_Q")
+    ]
+    assert Patient.objects.get(pk="PAT_P").uhid == "222"
+    f = by_file(report)["patients"]
+    assert (f["created"], f["rejected"], f["records"]) == (1, 1, 2)
+
+
+def test_a_repeated_note_whose_later_copy_names_an_unknown_patient_keeps_the_first_copy(
+    tmp_path, migrate
+):
+    PatientFactory(pk="PAT_A")
+    first = {"note_id": "NOTE_1", "patient_id": "PAT_A", "content": "first"}
+    notes = [first, first | {"patient_id": "PAT_NOBODY"}]
+    (tmp_path / "notes.json").write_text(json.dumps(notes))
+    code, report, rejects = migrate(tmp_path / "notes.json")
+    assert code == 1
+    assert [r["position"] for r in rejects] == ["item 1"]
+    assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
+    f = by_file(report)["notes"]
+    assert (f["created"], f["rejected"], f["records"]) == (1, 1, 2)
