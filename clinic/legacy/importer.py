@@ -154,6 +154,13 @@ class Importer:
             found.update({pk: True for pk in ids if pk in self.dry["patients"]})
         return set(found)
 
+    def _patient_names(self, ids) -> dict[str, str | None]:
+        """{patient_id: stored name} of the known patients (None: seen earlier in a dry run)."""
+        names = {pk: v["name"] for pk, v in bulk.stored_values(Patient, ids, ["name"]).items()}
+        if self.dry:
+            names.update({pk: None for pk in ids if pk in self.dry["patients"] and pk not in names})
+        return names
+
     def _uhid_owners(self, uhids) -> dict[str, str]:
         owners = bulk.pks_by(Patient, "uhid", uhids)
         if self.dry:
@@ -190,30 +197,45 @@ class Importer:
             self.dry["patients"].update({row["id"]: True for row in keep})
             self.dry["uhids"].update({row["uhid"]: row["id"] for row in keep if row["uhid"]})
 
-    def _checked_children(self, batch, fr, what: str) -> list[tuple[Item, dict]]:
-        known = self._known_patients({row["patient_id"] for _, row in batch})
-        keep = []
+    def _orphans(self, batch, known, fr, what: str) -> list[dict]:
+        """Reject the rows whose patient is not in `known`; returns them."""
+        out = []
         for item, row in batch:
-            if row["patient_id"] in known:
-                keep.append((item, row))
-            else:
+            if row["patient_id"] not in known:
                 reason = (
                     f"{what} names patient {row['patient_id']}, "
                     "who is not in patients.json or the database"
                 )
                 self._reject(fr, item, row["id"], reason)
-        return keep
+                out.append(row)
+        return out
+
+    def _write_children(self, model, batch, fr, what: str) -> None:
+        items = {id(row): item for item, row in batch}
+
+        def check_patients(changed: list[dict]) -> list[dict]:
+            # An unchanged row names the patient it is stored with (a foreign key): only new
+            # and changed rows need looking up, so a no-change re-run reads no patients.
+            known = self._known_patients({row["patient_id"] for row in changed})
+            return self._orphans([(items[id(row)], row) for row in changed], known, fr, what)
+
+        self._upsert(model, [row for _, row in batch], fr, before_write=check_patients)
 
     def _write_notes(self, batch, fr) -> None:
-        self._upsert(Note, [row for _, row in self._checked_children(batch, fr, "the note")], fr)
+        self._write_children(Note, batch, fr, "the note")
 
     def _write_history(self, batch, fr) -> None:
-        rows = [row for _, row in self._checked_children(batch, fr, "the history entry")]
-        self._upsert(HistoryEntry, rows, fr)
+        self._write_children(HistoryEntry, batch, fr, "the history entry")
 
     def _write_queue(self, batch, fr) -> None:
+        # Checked before anything else: an entry refused later could already have taken a
+        # token. The same read gives the names the patient_name warning compares with.
+        names = self._patient_names({row["patient_id"] for _, row in batch})
+        orphans = set(map(id, self._orphans(batch, names, fr, "the queue entry")))
         keep = []
-        for item, row in self._checked_children(batch, fr, "the queue entry"):
+        for item, row in batch:
+            if id(row) in orphans:
+                continue
             if row["id"] in self.repeated:
                 first = self.first_copy.get(row["id"])
                 if first is None:
@@ -243,7 +265,7 @@ class Importer:
                     )
                     continue
             keep.append((item, row))
-        self._warn_names(keep, fr)
+        self._warn_names(keep, names, fr)
         rows = [row for _, row in keep]
         dry = self.dry
         events = queue_races.assign_tokens(rows, dry and dry["claims"], dry and dry["counters"])
@@ -262,10 +284,9 @@ class Importer:
         if not self.dry_run:
             self.days_changed.update(row["day"] for row in rows if row["id"] in changed)
 
-    def _warn_names(self, keep, fr) -> None:
-        stored = bulk.stored_values(Patient, {row["patient_id"] for _, row in keep}, ["name"])
+    def _warn_names(self, keep, names: dict, fr) -> None:
         for item, row in keep:
-            name = stored.get(row["patient_id"], {}).get("name")
+            name = names.get(row["patient_id"])
             if row["patient_name"] and name is not None and name != row["patient_name"]:
                 fr.warn(
                     "patient_name_differs",

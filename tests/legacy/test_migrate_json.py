@@ -275,3 +275,20 @@ def test_a_repeated_note_whose_later_copy_names_an_unknown_patient_keeps_the_fir
     assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
     f = by_file(report)["notes"]
     assert (f["created"], f["rejected"], f["records"]) == (1, 1, 2)
+
+
+def test_a_changed_note_that_now_names_an_unknown_patient_is_rejected_and_left_as_stored(
+    tmp_path, migrate
+):
+    PatientFactory(pk="PAT_A")
+    note = {"note_id": "NOTE_1", "patient_id": "PAT_A", "content": "first"}
+    (tmp_path / "notes.json").write_text(json.dumps([note]))
+    migrate(tmp_path / "notes.json")
+    (tmp_path / "notes.json").write_text(json.dumps([note | {"patient_id": "PAT_GONE"}]))
+    code, report, rejects = migrate(tmp_path / "notes.json")
+    assert code == 1
+    assert rejects[0]["reason"] == (
+        "the note names patient PAT_GONE, who is not in patients.json or the database"
+    )
+    assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
+    assert by_file(report)["notes"]["rejected"] == 1
