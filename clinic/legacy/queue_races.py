@@ -25,25 +25,25 @@ from queue_app.models import DailyTokenCounter, QueueEntry
 class SeenFilter:
     """A Bloom filter: `add()` says whether a key was (probably) added before, in a few MB.
 
-    It lives for one scan in one process, so Python's own (per-process salted) string hash
-    serves as the hash function: cheap, and cached on the string."""
-
-    HASHES = 7
+    It lives for one scan in one process, so Python's own (per-process salted) 64-bit string
+    hash serves: cheap, and cached on the string. Its low bits and its high bits make the two
+    hashes of four probes (double hashing)."""
 
     def __init__(self, expected: int):
-        self.size = max(1 << 23, expected * 12)
-        self.bits = bytearray(self.size // 8 + 1)
+        bits = max(1 << 23, expected * 12).bit_length()  # a power of two, ≥ 12 bits a key
+        self.mask = (1 << bits) - 1
+        self.bits = bytearray((1 << bits) // 8)
 
     def add(self, key: str) -> bool:
         h1 = hash(key)
-        h2 = hash((key, h1)) | 1
-        seen = True
-        bits, size = self.bits, self.size
-        for i in range(self.HASHES):
-            byte, bit = divmod((h1 + i * h2) % size, 8)
-            if not bits[byte] >> bit & 1:
+        h2 = (h1 >> 32) | 1
+        bits, mask, seen = self.bits, self.mask, True
+        for probe in (h1, h1 + h2, h1 + 2 * h2, h1 + 3 * h2):
+            probe &= mask
+            byte, bit = probe >> 3, 1 << (probe & 7)
+            if not bits[byte] & bit:
                 seen = False
-                bits[byte] |= 1 << bit
+                bits[byte] |= bit
         return seen
 
 
