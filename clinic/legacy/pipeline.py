@@ -1,23 +1,28 @@
 """Read and normalise a legacy file in batches, in this process or in a forked reader process.
 
 Parsing and normalising cost about as much CPU as writing, so for large files a forked child
-does them while this process writes (two cores, close to twice the speed). The child never
-touches the database; it only reads the file. Batches arrive in file order, so crash safety
-and the report are the same either way. A child whose parent died (kill -9) exits by itself.
+does them while this process writes (two cores, close to twice the speed). When this process
+finds itself waiting for the child (a re-run, which writes little), it has the child send
+batches unnormalised now and then and normalises them itself, so the two share the work.
+The child never touches the database; it only reads the file. Batches arrive in file order,
+so crash safety and the report are the same either way. A child whose parent died (kill -9)
+exits by itself.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Iterator
 
 from clinic import jsontext
 from clinic.legacy import bulk
 from clinic.legacy.normalise import NORMALISERS, Rejected
-from clinic.legacy.readers import ReadError, read_items
+from clinic.legacy.readers import Item, ReadError, read_items
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry
@@ -36,21 +41,13 @@ def is_large(path: str) -> bool:
     return os.path.getsize(path) >= LARGE_FILE_BYTES
 
 
-def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
-    """Lists of `(item, row, None)` or `(item, None, reason)`; a `ReadError` comes after the
-    batch that holds everything read before the failure point."""
-    normalise, model, batch = NORMALISERS[kind], MODELS[kind], []
+def item_batches(path: str, kind: str, size: int) -> Iterator[list[Item]]:
+    """The file's items, `size` at a time; a `ReadError` comes after the batch that holds
+    everything read before the failure point."""
+    batch = []
     try:
         for item in read_items(path, kind):
-            if item.error:
-                batch.append((item, None, item.error))
-            else:
-                try:
-                    row = bulk.db_ready(model, normalise(item.record, item.key))
-                except Rejected as exc:
-                    batch.append((item, None, str(exc)))
-                else:
-                    batch.append((item, row, None))
+            batch.append(item)
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -60,6 +57,27 @@ def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
         raise
     if batch:
         yield batch
+
+
+def normalised(items: list[Item], kind: str) -> list[tuple]:
+    """`(item, row, None)` or `(item, None, reason)` for each item."""
+    normalise, model, out = NORMALISERS[kind], MODELS[kind], []
+    for item in items:
+        if item.error:
+            out.append((item, None, item.error))
+            continue
+        try:
+            row = bulk.db_ready(model, normalise(item.record, item.key))
+        except Rejected as exc:
+            out.append((item, None, str(exc)))
+        else:
+            out.append((item, row, None))
+    return out
+
+
+def batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
+    for items in item_batches(path, kind, size):
+        yield normalised(items, kind)
 
 
 def read_batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
@@ -121,13 +139,35 @@ def _unpack(packed: tuple) -> list[tuple]:
     ]
 
 
-def _produce(path: str, kind: str, size: int, reader, writer) -> None:
+def _encode(value) -> tuple[bool, object]:
+    # marshal is exact for everything JSON gives (big integers, NaN) and about twice as fast
+    # as pickle both ways; what it cannot hold (a queue day, datetimes on MongoDB) is pickled.
+    try:
+        return True, marshal.dumps(value)
+    except ValueError:
+        return False, value
+
+
+def _decode(payload: tuple[bool, object]):
+    marshalled, value = payload
+    return marshal.loads(value) if marshalled else value
+
+
+def _pack_items(items: list[Item]) -> list[tuple]:
+    return [(i.position, i.record, i.key, i.error, i.raw, i.original) for i in items]
+
+
+def _produce(path: str, kind: str, size: int, reader, writer, help_wanted) -> None:
     # Our copy of the read end is closed, so a dead parent turns the next send into EPIPE.
     reader.close()
     try:
         try:
-            for batch in batches(path, kind, size):
-                writer.send(("batch", _pack(batch)))
+            for items in item_batches(path, kind, size):
+                if help_wanted.value:
+                    help_wanted.value = False
+                    writer.send(("items", _encode(_pack_items(items))))
+                else:
+                    writer.send(("batch", _encode(_pack(normalised(items, kind)))))
             writer.send(("done", None))
         except ReadError as exc:
             writer.send(("read_error", (exc.path, exc.offset, exc.reason)))
@@ -139,28 +179,54 @@ def _produce(path: str, kind: str, size: int, reader, writer) -> None:
         os._exit(0)  # the importer was killed: nobody will read the rest
 
 
+def _should_help(waited: float, cost: float) -> bool:
+    return waited >= cost
+
+
 def _from_child(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
     ctx = multiprocessing.get_context("fork")
     # A plain pipe, not a Queue: sends block while the parent writes (bounded memory) and
     # there is no feeder thread to keep an orphaned child alive.
     reader, writer = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_produce, args=(path, kind, size, reader, writer), daemon=True)
+    # Set by this process to have the child send its next batch unnormalised, to normalise it
+    # here. A no-change re-run writes little, so this process would wait for the child most
+    # of the time; a first import keeps it busy writing.
+    help_wanted = ctx.RawValue("b", False)
+    child = ctx.Process(
+        target=_produce, args=(path, kind, size, reader, writer, help_wanted), daemon=True
+    )
     child.start()
     writer.close()
+    # Help once this process has waited for the child as long as normalising a batch took it
+    # last time: helping then costs only time that would have been spent waiting.
+    waited = cost = 0.0
     try:
         while True:
+            if not reader.poll():
+                started = time.perf_counter()
+                reader.poll(None)
+                waited += time.perf_counter() - started
+                if _should_help(waited, cost):
+                    help_wanted.value = True
             try:
                 what, payload = reader.recv()
             except EOFError:
                 raise RuntimeError(f"the reader of {path} stopped unexpectedly") from None
             if what == "batch":
-                yield _unpack(payload)
+                batch = _unpack(_decode(payload))
+            elif what == "items":
+                started = time.perf_counter()
+                batch = normalised([Item(*fields) for fields in _decode(payload)], kind)
+                waited, cost = 0.0, time.perf_counter() - started
             elif what == "done":
                 return
             elif what == "read_error":
                 raise ReadError(*payload)
             else:
                 raise RuntimeError(f"the reader of {path} failed: {payload}")
+            payload = None  # not held while the caller writes the batch
+            yield batch
+            batch = None
     finally:
         reader.close()
         if child.is_alive():
