@@ -11,13 +11,17 @@ exits by itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import marshal
 import multiprocessing
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from multiprocessing.reduction import ForkingPickler
 
 from clinic import jsontext
 from clinic.legacy import bulk
@@ -200,18 +204,25 @@ def _from_child(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
     # Help once this process has waited for the child as long as normalising a batch took it
     # last time: helping then costs only time that would have been spent waiting.
     waited = cost = 0.0
+    # A thread takes each batch off the pipe as soon as it is sent, so the child goes on to
+    # the next one while this process still writes the last (one batch ahead, not more).
+    arrived: queue.Queue = queue.Queue(maxsize=1)
+    pump = threading.Thread(target=_pump, args=(reader, arrived), daemon=True)
+    pump.start()
     try:
         while True:
-            if not reader.poll():
+            try:
+                message = arrived.get_nowait()
+            except queue.Empty:
                 started = time.perf_counter()
-                reader.poll(None)
+                message = arrived.get()
                 waited += time.perf_counter() - started
                 if _should_help(waited, cost):
                     help_wanted.value = True
-            try:
-                what, payload = reader.recv()
-            except EOFError:
-                raise RuntimeError(f"the reader of {path} stopped unexpectedly") from None
+            if message is None:
+                raise RuntimeError(f"the reader of {path} stopped unexpectedly")
+            what, payload = ForkingPickler.loads(message)
+            message = None
             if what == "batch":
                 batch = _unpack(_decode(payload))
             elif what == "items":
@@ -228,7 +239,18 @@ def _from_child(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
             yield batch
             batch = None
     finally:
-        reader.close()
         if child.is_alive():
             child.terminate()
         child.join()
+        while pump.is_alive():  # it ends at the pipe's end; make room for what it holds
+            with contextlib.suppress(queue.Empty):
+                arrived.get(timeout=0.1)
+        reader.close()
+
+
+def _pump(reader, arrived: queue.Queue) -> None:
+    try:
+        while True:
+            arrived.put(reader.recv_bytes())
+    except (EOFError, OSError):
+        arrived.put(None)

@@ -1,4 +1,6 @@
 import json
+import multiprocessing
+import threading
 import time
 
 import pytest
@@ -89,3 +91,14 @@ def test_the_raw_item_path_matches_the_normalised_one_item_for_item(tmp_path):
     packed = pipeline._pack(batch)
     assert pipeline._encode(packed)[0] is False
     assert pipeline._decode(pipeline._encode(packed)) == packed
+
+
+def test_a_caller_that_stops_early_leaves_no_reader_process_or_thread_behind(tmp_path):
+    path = tmp_path / "patients.json"
+    path.write_text(json.dumps({f"PAT_{n}": {"name": f"P{n}"} for n in range(200)}))
+    threads = threading.active_count()
+    batches = pipeline._from_child(str(path), "patients", 2)
+    assert len(next(batches)) == 2
+    batches.close()
+    assert multiprocessing.active_children() == []
+    assert threading.active_count() == threads
