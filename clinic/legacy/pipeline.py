@@ -144,8 +144,9 @@ def _unpack(packed: tuple) -> list[tuple]:
 
 
 def _encode(value) -> tuple[bool, object]:
-    # marshal is exact for everything JSON gives (big integers, NaN) and about twice as fast
-    # as pickle both ways; what it cannot hold (a queue day, datetimes on MongoDB) is pickled.
+    # marshal is exact for everything JSON gives (big integers, NaN) and writes a batch faster
+    # than pickle (1.5 against 2.0 µs a patient, in the busier process); what it cannot hold
+    # (a queue day, datetimes on MongoDB) is pickled.
     try:
         return True, marshal.dumps(value)
     except ValueError:
