@@ -12,7 +12,6 @@ exits by itself.
 from __future__ import annotations
 
 import contextlib
-import json
 import marshal
 import multiprocessing
 import os
@@ -23,7 +22,6 @@ import time
 from collections.abc import Iterator
 from multiprocessing.reduction import ForkingPickler
 
-from clinic import jsontext
 from clinic.legacy import bulk
 from clinic.legacy.normalise import NORMALISERS, Rejected
 from clinic.legacy.readers import Item, ReadError, read_items
@@ -91,16 +89,16 @@ def read_batches(path: str, kind: str, size: int) -> Iterator[list[tuple]]:
 
 
 class _Records:
-    """A batch's records as one JSON text, decoded only if the parent needs one (a reject)."""
+    """A batch's records as sent (`_encode`), decoded only if the parent needs one (a reject)."""
 
-    __slots__ = ("decoded", "text")
+    __slots__ = ("decoded", "sent")
 
-    def __init__(self, text: str):
-        self.text, self.decoded = text, None
+    def __init__(self, sent: tuple[bool, object]):
+        self.sent, self.decoded = sent, None
 
     def get(self, which: int, index: int):
         if self.decoded is None:
-            self.decoded = json.loads(self.text)
+            self.decoded = _decode(self.sent)
         return self.decoded[which][index]
 
 
@@ -125,18 +123,18 @@ class LazyItem:
 
 def _pack(batch: list[tuple]) -> tuple:
     items = [item for item, _, _ in batch]
-    text = jsontext.dumps([[i.record for i in items], [i.original for i in items]])
+    records = _encode([[i.record for i in items], [i.original for i in items]])
     return (
         [(i.position, i.key, i.raw, i.error) for i in items],
-        text,
+        records,
         [row for _, row, _ in batch],
         [reason for _, _, reason in batch],
     )
 
 
 def _unpack(packed: tuple) -> list[tuple]:
-    heads, text, rows, reasons = packed
-    records = _Records(text)
+    heads, sent, rows, reasons = packed
+    records = _Records(sent)
     return [
         (LazyItem(*head, records, index), row, reason)
         for index, (head, row, reason) in enumerate(zip(heads, rows, reasons, strict=True))

@@ -43,17 +43,31 @@ def _items_shape(batches):
     ]
 
 
-def test_batches_this_process_normalises_for_the_child_come_out_the_same(tmp_path, monkeypatch):
-    # Extended JSON (originals kept for rejects), an integer over 64 bits, NaN and a bad record
-    # must survive the trip as raw items exactly as they do as normalised batches.
+def _awkward_patients(tmp_path):
+    # Extended JSON (originals kept for rejects), an integer over 64 bits, NaN and a bad record:
+    # each must survive the trip between the processes exactly.
     lines = [
         {"patient_id": f"PAT_{n}", "name": f"P{n}", "age": {"$numberInt": str(n)}}
-        | ({"big": 10**30, "odd": {"$numberDouble": "NaN"}} if n == 2 else {})
+        | ({"odd": {"$numberDouble": "NaN"}} if n == 2 else {})
+        | ({"big": 10**30} if n == 4 else {})
         | ({"age": "x"} if n == 5 else {})
         for n in range(9)
     ]
     path = tmp_path / "patients.json"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def test_batches_the_child_normalises_carry_their_records_exactly(tmp_path, monkeypatch):
+    path = _awkward_patients(tmp_path)
+    here = _items_shape(pipeline.batches(str(path), "patients", 2))
+    monkeypatch.setattr(pipeline, "_should_help", lambda waited, cost: False)
+    sent = _items_shape(pipeline._from_child(str(path), "patients", 2))
+    assert repr(sent) == repr(here)  # repr: NaN is not equal to itself
+
+
+def test_batches_this_process_normalises_for_the_child_come_out_the_same(tmp_path, monkeypatch):
+    path = _awkward_patients(tmp_path)
     here = _items_shape(pipeline.batches(str(path), "patients", 2))
     normalise, here_in_parent = pipeline.normalised, []
 
@@ -67,7 +81,7 @@ def test_batches_this_process_normalises_for_the_child_come_out_the_same(tmp_pat
     helped = _items_shape(pipeline._from_child(str(path), "patients", 2))
     assert here_in_parent  # the forked child's calls are not counted here
     assert repr(helped) == repr(here)  # repr: NaN is not equal to itself
-    assert here[1][0][2]["big"] == 10**30 and here[2][1][5] == "age is not a whole number: 'x'"
+    assert here[2][0][2]["big"] == 10**30 and here[2][1][5] == "age is not a whole number: 'x'"
 
 
 def test_the_raw_item_path_matches_the_normalised_one_item_for_item(tmp_path):
