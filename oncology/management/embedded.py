@@ -258,10 +258,10 @@ def _derived_item_id(spec: Spec, episode_id: str, position: int, item: dict) -> 
     records to one end of the ID index instead of scattering them with a hash: at a million
     episodes, the scattered writes were most of the split's time.
     """
-    digest = derived_id(spec.prefix, episode_id, position, item)[-8:]
-    pk = f"{spec.prefix}_{episode_id.upper()}{position:04X}{digest}"
+    hashed = derived_id(spec.prefix, episode_id, position, item)
+    pk = f"{spec.prefix}_{episode_id.upper()}{position:04X}{hashed[-8:]}"
     if len(pk) > spec.model._meta.pk.max_length:  # a longer legacy episode ID
-        return derived_id(spec.prefix, episode_id, position, item)
+        return hashed
     return pk
 
 
