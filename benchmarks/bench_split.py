@@ -63,7 +63,7 @@ def generate(episodes: int, seed: int = 7, chunk: int = 5000) -> None:
     """Deterministic episodes (and one patient per ten) written through the bulk writer."""
     _setup()
     from clinic.db import is_mongodb
-    from clinic.legacy import bulk
+    from legacy import bulk
     from oncology.models import Episode
     from patients.models import Patient
 
@@ -115,7 +115,7 @@ def naive_split(episodes: int) -> float:
     """The baseline: one ORM save per record and per episode. Returns episodes/s."""
     _setup()
     from clinic.db import atomic
-    from oncology.management.embedded import SPECS, item_to_row
+    from legacy.embedded import SPECS, item_to_row
     from oncology.models import Episode
 
     clock = time.monotonic()

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.conf import settings
 from django.db.models.signals import post_migrate
 
 
@@ -16,10 +15,6 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        if settings.IS_MONGODB:
-            from clinic import mongo_compat
-
-            mongo_compat.install()
         # The data migration creates the roles; this keeps them in step with
         # clinic.permissions.ROLE_PERMISSIONS whenever models or roles change later.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="clinic.sync_roles")

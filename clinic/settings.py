@@ -27,6 +27,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Kolkata")
 USE_TZ = True
+# A hospital number as the hospital writes it (IW000123, MH/2024/0012, a 14-digit ABHA number);
+# a hospital may enforce its own format with a stricter pattern.
+UHID_PATTERN = os.environ.get("UHID_PATTERN", r"[A-Za-z0-9](?:[A-Za-z0-9/-]{0,30}[A-Za-z0-9])?")
 LANGUAGE_CODE = "en"
 USE_I18N = True
 
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "patients",
     "queue_app",
     "oncology",
+    "legacy",
     # Last, so its post_migrate handler (role groups) runs after every app's permissions exist.
     "clinic",
 ]

@@ -3,8 +3,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from oncology.admin_cosd import patient_timeline_view  # importing it registers the COSD admin
-
 api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("queue_app.api.urls")),
@@ -13,11 +11,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path(
-        "admin/patients/patient/<str:patient_id>/timeline/",
-        patient_timeline_view,
-        name="patient_timeline",
-    ),
+    path("", include("oncology.admin_urls")),  # before the admin's catch-all patterns
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("queue/", include("queue_app.urls")),

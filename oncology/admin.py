@@ -1,9 +1,9 @@
 """Admin for oncology episodes with their treatments and tumours (the split-out tables)."""
 
 from django.contrib import admin
-from django.utils import timezone
 
 from clinic.admin import BigTableAdmin
+from oncology import services
 from oncology.models import Episode, Treatment, Tumour
 
 TREATMENT_FIELDS = [
@@ -91,7 +91,7 @@ class EpisodeAdmin(BigTableAdmin):
         return f"{treatments} treatments, {tumours} tumours (run split_embedded)"
 
     def save_model(self, request, obj, form, change):
-        obj.last_modified_at = timezone.now()
+        services.episode_touch(obj)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):

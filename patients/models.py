@@ -1,11 +1,22 @@
+import re
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
 from clinic import ids
 
-digits_only = RegexValidator(r"^\d+$", "A UHID is the hospital number: digits only.")
+
+def validate_uhid(value: str) -> None:
+    """A UHID is the hospital's own number; `UHID_PATTERN` lets a hospital enforce its format."""
+    if not re.fullmatch(settings.UHID_PATTERN, value or ""):
+        raise ValidationError(
+            "A UHID is the hospital number: letters, digits, '-' and '/' "
+            "(for example IW000123 or MH/2024/0012).",
+            code="uhid",
+        )
 
 
 class Patient(models.Model):
@@ -18,14 +29,23 @@ class Patient(models.Model):
 
     id = models.CharField("patient ID", primary_key=True, max_length=40, default=ids.new_patient_id)
     uhid = models.CharField(
-        "UHID", max_length=32, unique=True, null=True, blank=True, validators=[digits_only]
+        "UHID", max_length=32, unique=True, null=True, blank=True, validators=[validate_uhid]
     )
     name = models.CharField(max_length=200)
     age = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(130, "Age must be between 0 and 130.")]
     )
+    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth_estimated = models.BooleanField(
+        default=False, help_text="Derived from a stated age, not a recorded date of birth."
+    )
     gender = models.CharField(max_length=1, choices=Gender, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    nhs_number = models.CharField("NHS number", max_length=10, unique=True, null=True, blank=True)
+    ethnicity = models.CharField(
+        max_length=2, blank=True, help_text="NHS ethnic category code (A–Z, 99 not known)."
+    )
+    postcode = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     extra = models.JSONField(
@@ -64,6 +84,8 @@ class Note(models.Model):
         default=dict, blank=True, help_text="SOAP: subjective, objective, assessment, plan."
     )
     audio_file_url = models.CharField(max_length=500, blank=True)
+    transcript = models.TextField(blank=True, help_text="The recording's text, as transcribed.")
+    language = models.CharField(max_length=16, blank=True, help_text="en, hi, mixed, …")
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -85,6 +107,7 @@ class HistoryEntry(models.Model):
         DIAGNOSIS = "diagnosis", "Diagnosis"
         VISIT = "visit", "Visit"
         LAB_RESULT = "lab_result", "Lab result"
+        TIMELINE_SUMMARY = "comprehensive_timeline", "AI timeline summary"
 
     class Source(models.TextChoices):
         DIGITIZER = "digitizer", "Digitizer"
@@ -100,6 +123,7 @@ class HistoryEntry(models.Model):
     )
     source = models.CharField(max_length=32, choices=Source, blank=True)
     document_id = models.CharField(max_length=64, blank=True)
+    batch_id = models.CharField(max_length=64, blank=True, help_text="Document batch summarised.")
     created_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     updated_at = models.DateTimeField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)

@@ -1,9 +1,7 @@
 import django_filters as filters
-from django.utils import timezone
 
-from clinic import ids
 from clinic.api.views import NestedListViewSet, RecordViewSet
-from clinic.db import create_with_new_id
+from oncology import services
 from oncology.api import serializers
 from oncology.models import Episode, Treatment, Tumour
 from patients.models import Patient
@@ -70,17 +68,11 @@ class EpisodeViewSet(RecordViewSet):
     ordering = ["-referral_date", "id"]
 
     def perform_create(self, serializer):
-        now = timezone.now()
-        return create_with_new_id(
-            Episode,
-            ids.new_episode_id,
-            created_at=now,
-            last_modified_at=now,
-            **serializer.validated_data,
-        )
+        return services.episode_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        return serializer.save(last_modified_at=timezone.now())
+        services.episode_touch(serializer.instance)
+        return serializer.save(last_modified_at=serializer.instance.last_modified_at)
 
 
 class TreatmentViewSet(RecordViewSet):
@@ -94,7 +86,7 @@ class TreatmentViewSet(RecordViewSet):
     ordering = ["-treatment_date", "id"]
 
     def perform_create(self, serializer):
-        return create_with_new_id(Treatment, ids.new_treatment_id, **serializer.validated_data)
+        return services.treatment_create(**serializer.validated_data)
 
 
 class TumourViewSet(RecordViewSet):
@@ -108,7 +100,7 @@ class TumourViewSet(RecordViewSet):
     ordering = ["-diagnosis_date", "id"]
 
     def perform_create(self, serializer):
-        return create_with_new_id(Tumour, ids.new_tumour_id, **serializer.validated_data)
+        return services.tumour_create(**serializer.validated_data)
 
 
 class PatientEpisodeViewSet(NestedListViewSet):

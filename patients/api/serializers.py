@@ -2,7 +2,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from clinic.api.serializers import choice_error, ref
-from patients.models import HistoryEntry, Note, Patient, digits_only
+from patients.models import HistoryEntry, Note, Patient, validate_uhid
 from queue_app.models import QueueEntry
 
 AGE_RANGE = "Age must be a whole number between 0 and 130."
@@ -53,7 +53,7 @@ class PatientWriteSerializer(serializers.ModelSerializer):
         allow_null=True,
         allow_blank=True,
         validators=[
-            digits_only,
+            validate_uhid,
             UniqueValidator(
                 Patient.objects.all(), message="Another patient already has this UHID."
             ),

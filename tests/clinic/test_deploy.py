@@ -22,7 +22,7 @@ def check_deploy(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**clean, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env},
         capture_output=True,
         text=True,
         timeout=120,

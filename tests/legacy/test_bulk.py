@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from clinic.legacy import bulk
+from legacy import bulk
 from oncology.models import Episode
 from patients.models import Patient
 from queue_app.models import QueueEntry

@@ -4,8 +4,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from clinic.legacy import normalise
-from clinic.legacy.readers import plain, read_items
+from legacy import normalise
+from legacy.readers import plain, read_items
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from clinic.legacy import bulk, pipeline
+from legacy import bulk, pipeline
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry

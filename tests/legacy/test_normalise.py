@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from clinic.legacy import normalise
-from clinic.legacy.normalise import Rejected
+from legacy import normalise
+from legacy.normalise import Rejected
 
 UTC = dt.UTC
 
@@ -57,7 +57,7 @@ def test_age_may_be_a_numeric_string_or_null():
         ({"name": "   "}, "the patient has no name"),
         ({"name": "A", "age": "forty"}, "age is not a whole number: 'forty'"),
         ({"name": "A", "age": 131}, "age must be between 0 and 130, not 131"),
-        ({"name": "A", "uhid": "12AB"}, "the UHID must be digits only, not '12AB'"),
+        ({"name": "A", "uhid": "12 AB"}, "the UHID '12 AB' is not a hospital number we accept"),
         ({"name": "A", "gender": "x"}, "gender 'x' is not M, F, O, male, female or other"),
         ({"name": ["A"]}, "name should be text, not list"),
     ],

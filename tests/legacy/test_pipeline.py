@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from clinic.legacy import pipeline
-from clinic.legacy.readers import Item, ReadError
+from legacy import pipeline
+from legacy.readers import Item, ReadError
 
 
 def _shape(batches):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from clinic.legacy.readers import ReadError, plain, read_items
+from legacy.readers import ReadError, plain, read_items
 
 PATIENT = {"patient_id": "PAT_1", "name": "Asha"}
 

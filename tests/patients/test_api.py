@@ -153,7 +153,12 @@ BAD_PATIENTS = [  # (payload, field, message); tables in one test keep the Mongo
     ({"name": "A", "age": -1}, "age", AGE),
     ({"name": "A", "age": "old"}, "age", AGE),
     ({"name": "A", "gender": "x"}, "gender", "Gender must be M (male), F (female) or O (other)."),
-    ({"name": "A", "uhid": "12a4"}, "uhid", "A UHID is the hospital number: digits only."),
+    (
+        {"name": "A", "uhid": "12 a4"},
+        "uhid",
+        "A UHID is the hospital number: letters, digits, '-' and '/' "
+        "(for example IW000123 or MH/2024/0012).",
+    ),
     (
         {"name": "A", "phone": "call me"},
         "phone",

@@ -22,9 +22,9 @@ import time
 from collections.abc import Iterator
 from multiprocessing.reduction import ForkingPickler
 
-from clinic.legacy import bulk
-from clinic.legacy.normalise import NORMALISERS, Rejected
-from clinic.legacy.readers import Item, ReadError, read_items
+from legacy import bulk
+from legacy.normalise import NORMALISERS, Rejected
+from legacy.readers import Item, ReadError, read_items
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry

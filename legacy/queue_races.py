@@ -16,9 +16,9 @@ import os
 from django.db import IntegrityError
 
 from clinic.db import atomic
-from clinic.legacy import bulk
-from clinic.legacy.normalise import Rejected, queue_entry
-from clinic.legacy.readers import read_items
+from legacy import bulk
+from legacy.normalise import Rejected, queue_entry
+from legacy.readers import read_items
 from queue_app.models import DailyTokenCounter, QueueEntry
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from oncology.services import (
+from legacy.split import (
     MIN_EPISODES_PER_WORKER,
     SplitOutcome,
     embedded_state,

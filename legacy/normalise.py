@@ -14,8 +14,10 @@ import zoneinfo
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from clinic.ids import derived_id
+from patients.models import validate_uhid
 
 
 class Rejected(Exception):  # noqa: N818 - reads as an outcome: raise Rejected("why")
@@ -158,8 +160,11 @@ def patient(record, key: str | None = None) -> dict:
     if not name.strip():
         raise Rejected("the patient has no name")
     uhid = text(record.get("uhid"), "uhid").strip() or None
-    if uhid is not None and not uhid.isdigit():
-        raise Rejected(f"the UHID must be digits only, not {uhid!r}")
+    if uhid is not None:
+        try:
+            validate_uhid(uhid)
+        except ValidationError:
+            raise Rejected(f"the UHID {uhid!r} is not a hospital number we accept") from None
     gender = record.get("gender")
     if gender:
         gender = GENDERS.get(str(gender).strip().lower())

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from oncology.models import Episode, Treatment, Tumour
 from tests.factories import EpisodeFactory
-from tests.oncology.test_split import arrays, load_sample
+from tests.legacy.test_split import arrays, load_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -47,8 +47,8 @@ from typing import Any
 
 from django.db import connection, models
 
-from clinic import jsontext
 from clinic.db import atomic, is_mongodb
+from legacy import jsontext
 
 # SQLite's default limit on bound parameters is 32766 since 3.32; stay well below older ones.
 _READ_CHUNK = 900

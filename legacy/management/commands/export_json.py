@@ -1,12 +1,12 @@
-"""Write the database back as legacy JSON files (see clinic/legacy/export.py for the shapes).
+"""Write the database back as legacy JSON files (see legacy/export.py for the shapes).
 
 An operator command like migrate_json: it runs with the database's own rights, no role check.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.legacy.export import export_all
-from clinic.legacy.importer import ORDER
+from legacy.export import export_all
+from legacy.importer import ORDER
 
 
 class Command(BaseCommand):

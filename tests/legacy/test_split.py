@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from clinic.ids import derived_id
-from oncology import services
-from oncology.models import Episode, Treatment, Tumour
-from oncology.services import (
+from legacy import split
+from legacy.split import (
     embedded_state,
     episode_split,
     episode_unsplit,
     episodes_split_all,
 )
+from oncology.models import Episode, Treatment, Tumour
 from tests.factories import EpisodeFactory, PatientFactory
 
 SAMPLE = Path("/work/shared/legacy-sample/episodes.json")
@@ -256,7 +256,7 @@ def test_an_episode_changed_between_read_and_write_is_converted_again(db, monkey
         embedded_treatments=[{"treatment_id": "TRT_OLD", "treatment_type": "surgery"}],
         embedded_tumours=[],
     )
-    real_plan, calls = services._split_plan, []
+    real_plan, calls = split._split_plan, []
 
     def plan_then_someone_edits(episodes):
         plan = real_plan(episodes)
@@ -267,7 +267,7 @@ def test_an_episode_changed_between_read_and_write_is_converted_again(db, monkey
         calls.append(plan)
         return plan
 
-    monkeypatch.setattr(services, "_split_plan", plan_then_someone_edits)
+    monkeypatch.setattr(split, "_split_plan", plan_then_someone_edits)
     out = episodes_split_all()
     assert len(calls) == 2  # converted once more, under the lock
     assert list(Treatment.objects.values_list("id", "treatment_type")) == [
@@ -281,7 +281,7 @@ def test_a_record_edited_while_a_reverse_runs_goes_back_as_edited(db, monkeypatc
     item = {"treatment_id": "TRT_1", "treatment_type": "surgery"}
     episode = EpisodeFactory(embedded_treatments=[item], embedded_tumours=[])
     episodes_split_all()
-    real_plan, calls = services._unsplit_plan, []
+    real_plan, calls = split._unsplit_plan, []
 
     def plan_then_someone_edits(episodes):
         plan = real_plan(episodes)
@@ -290,7 +290,7 @@ def test_a_record_edited_while_a_reverse_runs_goes_back_as_edited(db, monkeypatc
         calls.append(plan)
         return plan
 
-    monkeypatch.setattr(services, "_unsplit_plan", plan_then_someone_edits)
+    monkeypatch.setattr(split, "_unsplit_plan", plan_then_someone_edits)
     episodes_split_all(reverse=True)
     assert len(calls) == 2  # rebuilt once more, under the lock
     assert Episode.objects.get(pk=episode.pk).embedded_treatments == [

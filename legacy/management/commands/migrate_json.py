@@ -12,8 +12,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.legacy.importer import ORDER, Importer, find_files
-from clinic.legacy.report import RejectsFile
+from legacy.importer import ORDER, Importer, find_files
+from legacy.report import RejectsFile
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
-"""`manage.py seed_demo`: demo logins and demo data (clinic.demo); safe to run again."""
+"""`manage.py seed_demo`: demo logins and demo data (legacy.demo); safe to run again."""
 
 from django.core.management.base import BaseCommand
 
-from clinic.demo import DEMO_PASSWORD, DEMO_USERS, demo_logins_ensure, load_demo_data
+from legacy.demo import DEMO_PASSWORD, DEMO_USERS, demo_logins_ensure, load_demo_data
 
 
 class Command(BaseCommand):

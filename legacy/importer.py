@@ -17,10 +17,10 @@ from pathlib import Path
 from django.db import connection
 
 from clinic.db import atomic
-from clinic.legacy import bulk, queue_races
-from clinic.legacy.pipeline import MODELS, is_large, read_batches
-from clinic.legacy.readers import Item, ReadError
-from clinic.legacy.report import FileReport, RejectsFile, Report
+from legacy import bulk, queue_races
+from legacy.pipeline import MODELS, is_large, read_batches
+from legacy.readers import Item, ReadError
+from legacy.report import FileReport, RejectsFile, Report
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry

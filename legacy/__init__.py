@@ -1,0 +1,1 @@
+"""Everything about the old systems' data: readers, normalisers, writer, report, split, demo."""
