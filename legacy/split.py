@@ -122,11 +122,11 @@ def _changed_since_read(episodes: list[_Episode]) -> bool:
 
 
 def _unadopted_query() -> dict:
-    return {Episode._meta.pk.column: {"$exists": False}}
+    return {"_id": {"$type": "objectId"}}
 
 
 def legacy_documents_unadopted() -> int:
-    """Raw legacy episode documents (ObjectId `_id` only) the ORM cannot address yet."""
+    """Raw legacy episode documents (an ObjectId `_id`) the ORM cannot address yet."""
     if not is_mongodb():
         return 0
     coll = connection.database[Episode._meta.db_table]
@@ -134,29 +134,18 @@ def legacy_documents_unadopted() -> int:
 
 
 def _adopt_legacy_documents(batch_size: int) -> int:
-    """Give raw legacy documents the episode ID the model reads: their `_id` as hex."""
-    from pymongo import UpdateOne
-
+    """Give raw legacy documents the episode ID the model reads: their ObjectId as hex, in `_id`
+    (which MongoDB cannot change in place, so each is written anew and the original removed)."""
     coll = connection.database[Episode._meta.db_table]
-    pk, adopted = Episode._meta.pk.column, 0
+    adopted = 0
     while True:
         with atomic():
-            docs = list(
-                coll.find(_unadopted_query(), {"_id": 1}, session=connection.session).limit(
-                    batch_size
-                )
-            )
+            session = connection.session
+            docs = list(coll.find(_unadopted_query(), session=session).limit(batch_size))
             if not docs:
                 return adopted
-            coll.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": d["_id"], **_unadopted_query()}, {"$set": {pk: str(d["_id"])}}
-                    )
-                    for d in docs
-                ],
-                session=connection.session,
-            )
+            coll.insert_many([{**d, "_id": str(d["_id"])} for d in docs], session=session)
+            coll.delete_many({"_id": {"$in": [d["_id"] for d in docs]}}, session=session)
         adopted += len(docs)
 
 

@@ -14,7 +14,9 @@ class Episode(models.Model):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
-    id = models.CharField("episode ID", primary_key=True, max_length=24, default=ids.new_episode_id)
+    id = models.CharField(
+        "episode ID", primary_key=True, max_length=24, default=ids.new_episode_id, db_column="_id"
+    )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="episodes"
     )
@@ -69,7 +71,11 @@ class Treatment(models.Model):
         UNKNOWN = "unknown", "Unknown"
 
     id = models.CharField(
-        "treatment ID", primary_key=True, max_length=40, default=ids.new_treatment_id
+        "treatment ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_treatment_id,
+        db_column="_id",
     )
     # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
@@ -111,7 +117,8 @@ class Treatment(models.Model):
     )
 
     class Meta:
-        ordering = ["episode", "treatment_date", "position"]
+        # By the column, not the episode: ordering by the relation joins every episode first.
+        ordering = ["episode_id", "treatment_date", "position"]
         indexes = [
             models.Index(fields=["episode", "treatment_date"]),
             models.Index(fields=["treatment_type"]),
@@ -129,7 +136,9 @@ class Tumour(models.Model):
         METASTASIS = "metastasis", "Metastasis"
         RECURRENCE = "recurrence", "Recurrence"
 
-    id = models.CharField("tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id)
+    id = models.CharField(
+        "tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id, db_column="_id"
+    )
     # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
         Episode, on_delete=models.CASCADE, related_name="tumours", db_index=False
@@ -163,7 +172,7 @@ class Tumour(models.Model):
     )
 
     class Meta:
-        ordering = ["episode", "diagnosis_date", "position"]
+        ordering = ["episode_id", "diagnosis_date", "position"]
         indexes = [
             models.Index(fields=["episode", "diagnosis_date"]),
             models.Index(fields=["icd10_code"]),
@@ -176,7 +185,7 @@ class Tumour(models.Model):
 class CosdSubmission(models.Model):
     """One COSD export; `number` goes up by one per submission (the header's submission ID)."""
 
-    number = models.PositiveIntegerField(primary_key=True)
+    number = models.PositiveIntegerField(primary_key=True, db_column="_id")
     period_start = models.DateField()
     period_end = models.DateField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -27,7 +27,9 @@ class Patient(models.Model):
         FEMALE = "F", "Female"
         OTHER = "O", "Other"
 
-    id = models.CharField("patient ID", primary_key=True, max_length=40, default=ids.new_patient_id)
+    id = models.CharField(
+        "patient ID", primary_key=True, max_length=40, default=ids.new_patient_id, db_column="_id"
+    )
     uhid = models.CharField(
         "UHID", max_length=32, unique=True, null=True, blank=True, validators=[validate_uhid]
     )
@@ -55,7 +57,14 @@ class Patient(models.Model):
     class Meta:
         ordering = ["name", "id"]
         # (name, id) matches the ordering, so the admin and API page through names on the index.
-        indexes = [models.Index(fields=["name", "id"]), models.Index(fields=["phone"])]
+        indexes = [
+            models.Index(fields=["name", "id"], name="patients_pa_name_9f42e3_idx"),
+            models.Index(fields=["phone"]),
+            # Plain indexes beside the unique ones, which django-mongodb-backend 5.2 makes
+            # partial and so unusable for a plain equality lookup (clinic/mongo_ids.py).
+            models.Index(fields=["uhid"], name="patient_uhid_lookup"),
+            models.Index(fields=["nhs_number"], name="patient_nhs_number_lookup"),
+        ]
         permissions = [
             ("import_legacy", "Can import legacy JSON files"),
             ("export_legacy", "Can export data in the legacy formats"),
@@ -77,7 +86,9 @@ class Note(models.Model):
         AUDIO_TRANSCRIPTION = "audio_transcription", "Audio transcription"
         MANUAL = "manual", "Manual note"
 
-    id = models.CharField("note ID", primary_key=True, max_length=40, default=ids.new_note_id)
+    id = models.CharField(
+        "note ID", primary_key=True, max_length=40, default=ids.new_note_id, db_column="_id"
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
     type = models.CharField(max_length=32, choices=Type, default=Type.SOAP)
     content = models.JSONField(
@@ -114,7 +125,9 @@ class HistoryEntry(models.Model):
         MANUAL = "manual", "Manual"
         IMPORT = "import", "Import"
 
-    id = models.CharField("history ID", primary_key=True, max_length=40, default=ids.new_history_id)
+    id = models.CharField(
+        "history ID", primary_key=True, max_length=40, default=ids.new_history_id, db_column="_id"
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="history")
     type = models.CharField(max_length=32, choices=Type)
     date = models.DateTimeField(null=True, blank=True, help_text="When it happened.")

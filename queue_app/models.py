@@ -21,7 +21,9 @@ class QueueEntry(models.Model):
         URGENT = "urgent", "Urgent"
         EMERGENCY = "emergency", "Emergency"
 
-    id = models.CharField("queue ID", primary_key=True, max_length=40, default=ids.new_queue_id)
+    id = models.CharField(
+        "queue ID", primary_key=True, max_length=40, default=ids.new_queue_id, db_column="_id"
+    )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="queue_entries"
     )
@@ -68,7 +70,9 @@ class QueueEntry(models.Model):
 class QueueEvent(models.Model):
     """An immutable record of one workflow step: who moved which entry from what to what."""
 
-    id = models.CharField(primary_key=True, max_length=40, default=ids.new_event_id)
+    id = models.CharField(
+        primary_key=True, max_length=40, default=ids.new_event_id, db_column="_id"
+    )
     entry = models.ForeignKey(QueueEntry, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=32, choices=QueueEntry.Status, blank=True)
     to_status = models.CharField(max_length=32, choices=QueueEntry.Status)
@@ -91,7 +95,7 @@ class QueueEvent(models.Model):
 class DailyTokenCounter(models.Model):
     """The last token handed out on a clinic day; bumped atomically so desks never collide."""
 
-    day = models.DateField(primary_key=True)
+    day = models.DateField(primary_key=True, db_column="_id")
     last_token = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
@@ -101,7 +105,7 @@ class DailyTokenCounter(models.Model):
 class QueueDayVersion(models.Model):
     """Bumped after every change to a day's queue: the cheap ETag and live-update signal."""
 
-    day = models.DateField(primary_key=True)
+    day = models.DateField(primary_key=True, db_column="_id")
     version = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -247,7 +247,8 @@ def test_it_splits_a_raw_legacy_document_and_reverses_it_exactly(db):
     assert Tumour.objects.get().pk == "TUM_LEGACY01"
 
     episodes_split_all(reverse=True)
-    doc = coll.find_one({"_id": oid})
+    assert coll.count_documents({"_id": oid}) == 0  # adopted: its ID is now the hex string
+    doc = coll.find_one({"_id": str(oid)})
     assert (doc["treatments"], doc["tumours"]) == (treatments, tumours)
 
 
