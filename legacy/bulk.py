@@ -13,7 +13,8 @@ Public interface (stable; `split_embedded` builds on it):
 - `update_fields(model, rows, dry_run=False, compare=True) -> Counts` updates only the given
   fields of rows that already exist (`created` stays 0; unknown keys count as `missing`);
   `compare=False` writes without reading the rows back.
-- `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
+- `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values;
+  `stored_raw(model, pks, fields) -> {pk: tuple}` as stored (for text fields).
 - `raw_rows(model, fields, after=, until=, limit=)` / `raw_rows(model, fields, where_in=)`
   reads `(pk, *values)` in pk order as the database holds them: keyset batches for long jobs;
   `decoder(model, fields)` turns such values into the ORM's Python values.
@@ -200,6 +201,13 @@ def _db_rows(model, rows: list[dict], attnames: list[str]) -> list[tuple]:
             values[i] = c(values[i])
         out.append(tuple(values))
     return out
+
+
+def stored_raw(model: type[models.Model], pks: Iterable, fields: Sequence[str]) -> dict:
+    """`{pk: (values as stored)}` of the rows among `pks`: for text fields and text keys,
+    which the backends store as they are."""
+    cols = _columns(model, connection.vendor)
+    return _read_raw(model, list(pks), [cols[name].column for name in fields])
 
 
 def _read_raw(model, pks: list, columns: list[str]) -> dict[Any, tuple]:

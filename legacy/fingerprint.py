@@ -92,20 +92,26 @@ class SeenIds:
         self.db.execute("PRAGMA synchronous = OFF")
         self.db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, fp TEXT) WITHOUT ROWID")
 
-    def first_copies(self, ids: list[str]) -> dict[str, str]:
-        """{id: fingerprint of its first copy} for those of `ids` seen before."""
+    def first_copies(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
+        """Remember `(id, fingerprint)` pairs (unique ids); returns `{id: fingerprint of its
+        first copy}` for those seen before, which keep their first fingerprint."""
+        self.db.execute("BEGIN")
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", pairs)
+        if self.db.total_changes - before == len(pairs):
+            self.db.execute("COMMIT")  # the usual case: all new
+            return {}
+        self.db.execute("ROLLBACK")
         found: dict[str, str] = {}
-        unique = list(set(ids))
-        for start in range(0, len(unique), 900):
-            chunk = unique[start : start + 900]
+        ids = [pk for pk, _ in pairs]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
             marks = ",".join("?" * len(chunk))
             found.update(self.db.execute(f"SELECT id, fp FROM seen WHERE id IN ({marks})", chunk))
-        return found
-
-    def add(self, pairs: list[tuple[str, str]]) -> None:
         self.db.execute("BEGIN")
         self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", pairs)
         self.db.execute("COMMIT")
+        return found
 
     def close(self) -> None:
         self.db.close()

@@ -80,6 +80,7 @@ class _Entry:
     fp: str
     pk: str | None
     row: dict | None = None
+    defaults: dict | None = None
 
 
 class Importer:
@@ -166,6 +167,9 @@ class Importer:
             elif self._normalise(kind, e, fr):
                 live.append(e)
         stored.update(self._fingerprints(kind, {e.pk for e in live if e.pk not in stored}))
+        for e in live:  # an ID the normaliser derived: its record may be unchanged after all
+            if e.row is not None and e.pk in stored and stored[e.pk][0] == e.fp:
+                e.row = None
         live = self._first_copies(kind, live, fr, seen)
         fr.unchanged += sum(1 for e in live if e.row is None)
         changed = [e for e in live if e.row is not None]
@@ -195,17 +199,18 @@ class Importer:
 
     def _fingerprints(self, kind: Kind, pks) -> dict:
         """{pk: (legacy fingerprint, row fingerprint)} of the stored rows among `pks`."""
-        values = bulk.stored_values(kind.model, pks, FINGERPRINTS)
-        return {pk: (v[FINGERPRINTS[0]], v[FINGERPRINTS[1]]) for pk, v in values.items()}
+        return bulk.stored_raw(kind.model, pks, FINGERPRINTS)
 
     def _first_copies(self, kind: Kind, entries: list[_Entry], fr, seen: SeenIds) -> list:
-        earlier = seen.first_copies([e.pk for e in entries])
-        kept, firsts = [], []
+        firsts: dict[str, str] = {}
+        for e in entries:
+            firsts.setdefault(e.pk, e.fp)
+        earlier = seen.first_copies(list(firsts.items()))
+        kept = []
         for e in entries:
             first = earlier.get(e.pk)
             if first is None:
                 earlier[e.pk] = e.fp
-                firsts.append((e.pk, e.fp))
                 kept.append(e)
             elif first == e.fp:
                 fr.unchanged += 1
@@ -215,7 +220,6 @@ class Importer:
                 reason = (f"{kind.id_field} {e.pk} appeared earlier in the file with different "
                           "content; the first copy is kept")  # fmt: skip
                 self.conflict(fr, e.item, e.pk, reason, "the file's first copy", None)
-        seen.add(firsts)
         return kept
 
     def _write(self, kind: Kind, changed: list[_Entry], stored: dict, fr: FileReport) -> None:
@@ -225,8 +229,8 @@ class Importer:
         creates, updates, now_fp = [], [], {}
         for e in changed:
             now = clinic.get(e.pk)
-            if now is None:
-                e.row = defaults | e.row
+            if now is None:  # fields it leaves out get their defaults (and so in its fingerprint)
+                e.defaults = defaults
                 creates.append(e)
                 continue
             e.row = now | e.row
@@ -272,7 +276,7 @@ class Importer:
             if id(e.row) not in kept:
                 continue
             e.row["legacy_fingerprint"] = e.fp
-            e.row["legacy_row_fingerprint"] = row_fp = _row_fp(kind, e.row)
+            e.row["legacy_row_fingerprint"] = row_fp = _row_fp(kind, e.row, e.defaults)
             if e.pk not in now_fp:
                 new.append(e.row)
             elif row_fp == now_fp[e.pk]:
@@ -333,5 +337,7 @@ class Importer:
         return owners
 
 
-def _row_fp(kind: Kind, row: dict) -> str:
-    return row_fingerprint([row.get(name) for name in kind.synced])
+def _row_fp(kind: Kind, row: dict, defaults: dict | None = None) -> str:
+    if defaults is None:
+        return row_fingerprint([row[name] for name in kind.synced])
+    return row_fingerprint([row[n] if n in row else defaults[n] for n in kind.synced])

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from django.db import models
 
+from clinic.ids import derived_id
 from legacy import export, normalise, queue_races
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
@@ -31,23 +32,33 @@ class Kind:
     model: type[models.Model]
     what: str  # "the note", in reasons
     key_is_id: bool = False  # in an object map, the key is the record's ID (else its patient's)
+    derive: str | None = None  # a record without an ID gets `derived_id(derive, patient, rest)`
     owner: str | None = None  # a row never moves to another owner: a different one is a conflict
     check: Callable | None = None  # (importer, file report, [(item, row)]) -> the pairs to write
     before_file: Callable | None = None  # (importer, path): once before the file is read
     export: Callable[[str], int] | None = None  # writes the kind's legacy file, returns a count
 
     def raw_id(self, item) -> str | None:
-        """The record's ID as the normaliser would give it, read without normalising (None when
-        it has to be derived: the normaliser then says)."""
+        """The record's ID as the normaliser would give it, read without normalising. Only a
+        hint: the normaliser's ID is the one written (None: the normaliser will say)."""
         if self.key_is_id and item.key is not None:
             value = item.key
         elif isinstance(item.record, dict):
             value = item.record.get(self.id_field)
         else:
             return None
-        if isinstance(value, str):
-            return value.strip() or None
-        return str(value) if type(value) is int else None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if type(value) is int:
+            return str(value)
+        if self.derive and not value and isinstance(item.record, dict):
+            # As the normaliser derives it: from the patient and the rest of the record.
+            record = item.record
+            patient = item.key if item.key is not None else record.get("patient_id")
+            if isinstance(patient, str) and patient.strip():
+                rest = {k: v for k, v in record.items() if k not in {self.id_field, "patient_id"}}
+                return derived_id(self.derive, patient.strip(), rest)
+        return None
 
     @cached_property
     def synced(self) -> tuple[str, ...]:
@@ -144,13 +155,13 @@ KINDS: tuple[Kind, ...] = (
         export=lambda path: export.write_array(path, export.queue()),
     ),
     Kind(
-        "notes", "note_id", normalise.note, Note, "the note", owner="patient_id",
+        "notes", "note_id", normalise.note, Note, "the note", owner="patient_id", derive="NOTE",
         check=lambda imp, fr, pairs: _check_children(imp, fr, pairs, "the note"),
         export=lambda path: export.write_map(path, export.notes(), grouped=True),
     ),
     Kind(
         "history", "history_id", normalise.history_entry, HistoryEntry, "the history entry",
-        owner="patient_id",
+        owner="patient_id", derive="HIST",
         check=lambda imp, fr, pairs: _check_children(imp, fr, pairs, "the history entry"),
         export=lambda path: export.write_array(path, export.history()),
     ),

@@ -46,17 +46,15 @@ def prepare_counters(imp, path: str) -> None:
 
 
 def _count_tokens(imp, rows: list[dict], seen: SeenIds, day_max: dict) -> None:
-    earlier = seen.first_copies([row["id"] for row in rows])
     known = imp.known_patients({row["patient_id"] for row in rows})
-    firsts = []
+    rows = [row for row in rows if row["patient_id"] in known]
+    firsts: dict[str, dict] = {}
     for row in rows:
-        if row["id"] in earlier or row["patient_id"] not in known:
-            continue
-        earlier[row["id"]] = ""
-        firsts.append((row["id"], ""))
-        if row["token_number"] > day_max.get(row["day"], 0):
+        firsts.setdefault(row["id"], row)
+    earlier = seen.first_copies([(pk, "") for pk in firsts])
+    for pk, row in firsts.items():
+        if pk not in earlier and row["token_number"] > day_max.get(row["day"], 0):
             day_max[row["day"]] = row["token_number"]
-    seen.add(firsts)
 
 
 def counters(days, overlay: dict | None = None) -> dict[datetime.date, int]:
