@@ -574,7 +574,10 @@ INDEX_BUILD_CACHE_KIB = 8 * 1024
 @contextmanager
 def gc_paused(every: int = 20):
     """No automatic cyclic garbage collection during a bulk job; yields `tick()`, to call once
-    per batch, which collects every `every` batches (the job's rare cycles: ORM compilers)."""
+    per batch, which collects every `every` batches (the job's rare cycles: ORM compilers).
+
+    A bulk job allocates millions of short-lived containers; the collector would otherwise
+    keep rescanning everything alive since start-up (figure in docs/migrating.md)."""
     batches = 0
 
     def tick() -> None:

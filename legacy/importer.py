@@ -95,6 +95,7 @@ class Importer:
         # A dry run writes nothing, so what earlier files "created" is remembered here instead.
         self.dry = {"patients": {}, "uhids": {}, "claims": {}, "counters": {}} if dry_run else None
         self.days_changed: set = set()  # queue days whose boards redraw after the batch commits
+        self.fresh = False  # the table of the file being read was empty when it began
 
     def run(self, files: dict[str, str]) -> Report:
         if not self.dry_run and not connection.in_atomic_block:
@@ -104,7 +105,7 @@ class Importer:
             dry_run=self.dry_run, rejects_file=self.rejects.path,
             conflicts_file=self.conflicts.path,
         )  # fmt: skip
-        with bulk.page_cache():
+        with bulk.page_cache(), bulk.gc_paused() as tick:
             for name, path in files.items():
                 kind = BY_NAME[name]
                 fr = FileReport(file=os.path.basename(path), kind=name)
@@ -114,11 +115,15 @@ class Importer:
                     # A first import into an empty table builds its secondary indexes at the end.
                     deferred = nullcontext() if self.dry_run else bulk.indexes_deferred(kind.model)
                     with deferred, SeenIds() as seen:
+                        # Into an empty table, a stored row can only be an earlier copy in the
+                        # file, which `seen` knows: no need to look rows up.
+                        self.fresh = not kind.model.objects.exists()
                         if kind.before_file:
                             kind.before_file(self, path)
                         for items in self._item_batches(path, name):
                             self._batch(kind, items, fr, seen)
                             self.on_batch(fr)
+                            tick()
                 except ReadError as exc:
                     fr.error = {"message": str(exc), "offset": exc.offset, "reason": exc.reason}
                 fr.seconds = time.monotonic() - started
@@ -199,6 +204,8 @@ class Importer:
 
     def _fingerprints(self, kind: Kind, pks) -> dict:
         """{pk: (legacy fingerprint, row fingerprint)} of the stored rows among `pks`."""
+        if self.fresh:
+            return {}
         return bulk.stored_raw(kind.model, pks, FINGERPRINTS)
 
     def _first_copies(self, kind: Kind, entries: list[_Entry], fr, seen: SeenIds) -> list:
