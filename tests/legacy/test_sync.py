@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import IntegrityError
 
-from legacy import kinds
+from legacy import bulk, kinds
 from legacy.readers import read_items
 from patients.models import Note, Patient
 from queue_app.models import DailyTokenCounter, QueueEntry
@@ -164,20 +165,20 @@ def test_an_unexpected_error_on_one_record_rejects_it_with_a_reason(tmp_path, mi
 
 
 def test_a_row_the_database_refuses_is_rejected_alone(tmp_path, migrate, monkeypatch):
-    kind = kinds.BY_NAME["patients"]
+    upsert = bulk.upsert
 
-    def negative_age(record, key=None):
-        row = kind.normalise(record, key)
-        return row | ({"age": -5} if row["id"] == "PAT_B" else {})
+    def refusing(model, rows, **options):  # as a constraint of the database would
+        if any(row["id"] == "PAT_B" for row in rows):
+            raise IntegrityError("CHECK constraint failed: age")
+        return upsert(model, rows, **options)
 
-    monkeypatch.setitem(
-        kinds.BY_NAME, "patients", dataclasses.replace(kind, normalise=negative_age)
-    )
+    monkeypatch.setattr(bulk, "upsert", refusing)
     records = [ASHA, {"patient_id": "PAT_B", "name": "Bad"}, {"patient_id": "PAT_C", "name": "C"}]
     code, report, rejects = migrate(write(tmp_path / "patients.json", records))
     assert code == 1
-    assert [r["id"] for r in rejects] == ["PAT_B"]
-    assert rejects[0]["reason"].startswith("the database refused it")
+    assert [(r["id"], r["reason"]) for r in rejects] == [
+        ("PAT_B", "the database refused it (CHECK constraint failed: age)")
+    ]
     assert sorted(Patient.objects.values_list("pk", flat=True)) == ["PAT_A", "PAT_C"]
     assert by_file(report)["patients"]["created"] == 2
 
