@@ -74,7 +74,7 @@ def find_files(paths: list[str], only: set[str] | None = None) -> dict[str, str]
     return {n: found[n] for n in NAMES if n in found and (not only or n in only)}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Entry:
     item: Item
     fp: str
@@ -271,9 +271,10 @@ class Importer:
                 (e,) = creates + updates
                 self.reject(fr, e.item, e.pk, f"the database refused it ({exc})")
                 return
-            for e in creates + updates:  # one at a time: only the record that fails is rejected
-                self._commit(kind, [e] if e in creates else [], [e] if e in updates else [],
-                             now_fp, fr)  # fmt: skip
+            for e in creates:  # one at a time: only the record that fails is rejected
+                self._commit(kind, [e], [], now_fp, fr)
+            for e in updates:
+                self._commit(kind, [], [e], now_fp, fr)
 
     def _write_batch(self, kind, creates, updates, now_fp, fr) -> None:
         pairs = [(e.item, e.row) for e in creates + updates]
