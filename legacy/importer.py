@@ -14,6 +14,10 @@ For every kind the same path (the kind's entry in `legacy/kinds.py` says what di
    `clinic.db.atomic()` block per batch, so a crash (even `kill -9`) leaves whole batches and a
    re-run converges.
 
+The whole way, top to bottom: `management/commands/migrate_json.py` (arguments, output) →
+this module → the kind's entry and check in `legacy/kinds.py` → `legacy/bulk.py` (the native
+writes); the readers and normalisers it calls are pure.
+
 A file that cannot be read stops the import: the records before the failure point are kept,
 later files are not read (exit code 2). Anything unexpected about one record rejects that
 record with a reason; it never stops the import.

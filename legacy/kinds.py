@@ -28,7 +28,10 @@ SUFFIXES = (".json", ".jsonl", ".ndjson")
 class Kind:
     name: str  # the file is <name>.json (or .jsonl, .ndjson); readers know it by this name
     id_field: str  # the legacy field holding the record's ID
-    normalise: Callable  # (record, map key) -> row dict; raises normalise.Rejected
+    # (record, map key) -> row dict, or raises normalise.Rejected. A row may carry "_notes", a
+    # list of sentences on what was read differently ("status in_progress read as …"): the
+    # report counts each.
+    normalise: Callable
     model: type[models.Model]
     what: str  # "the note", in reasons
     key_is_id: bool = False  # in an object map, the key is the record's ID (else its patient's)
