@@ -13,9 +13,7 @@ import decimal
 import hashlib
 import json
 import math
-import os
 import sqlite3
-import tempfile
 
 import orjson
 
@@ -80,15 +78,14 @@ def row_fingerprint(values: list) -> str:
 class SeenIds:
     """The IDs one file has shown so far, with the fingerprint of their first copy.
 
-    Kept in a throwaway SQLite file beside the system's temporary files, not in memory: a
-    million IDs in a Python dict would take most of the import's memory budget.
+    Kept in SQLite's private temporary database (a file in the system's temporary directory
+    that SQLite deletes itself, also when the process is killed), not in memory: a million IDs
+    in a Python dict would take most of the import's memory budget.
     """
 
     def __init__(self):
-        handle, self.path = tempfile.mkstemp(prefix="clinic-import-", suffix=".sqlite3")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = MEMORY")  # ROLLBACK must work
         self.db.execute("PRAGMA synchronous = OFF")
         self.db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, fp TEXT) WITHOUT ROWID")
 
@@ -115,7 +112,6 @@ class SeenIds:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)
 
     def __enter__(self) -> SeenIds:
         return self

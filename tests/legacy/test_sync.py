@@ -227,3 +227,12 @@ def test_a_note_moved_between_patients_by_clinic_is_not_moved_back(tmp_path, mig
     migrate(write(tmp_path / "notes.json", [note | {"content": "second"}]))
     stored = Note.objects.get(pk="NOTE_1")
     assert (stored.patient_id, stored.content) == ("PAT_B", "first")
+
+
+def test_copies_of_an_id_in_different_batches_merge_or_conflict_like_in_one(tmp_path, migrate):
+    records = [ASHA, {"patient_id": "PAT_B", "name": "B"}, ASHA, ASHA | {"name": "Other"}]
+    code, report, _ = migrate(write(tmp_path / "patients.json", records), batch_size=1)
+    f = by_file(report)["patients"]
+    assert (code, f["created"], f["unchanged"], f["conflicts"]) == (1, 2, 1, 1)
+    assert Patient.objects.get(pk="PAT_A").name == "Asha Rao"
+    assert Patient.objects.filter(pk="PAT_B").exists()
