@@ -13,12 +13,13 @@ Public interface (stable; `split_embedded` builds on it):
 - `update_fields(model, rows, dry_run=False, compare=True) -> Counts` updates only the given
   fields of rows that already exist (`created` stays 0; unknown keys count as `missing`);
   `compare=False` writes without reading the rows back.
-- `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values.
+- `stored_values(model, pks, fields) -> {pk: {attname: value}}` reads rows back as Python values;
+  `stored_raw(model, pks, fields) -> {pk: tuple}` as stored (for text fields).
 - `raw_rows(model, fields, after=, until=, limit=)` / `raw_rows(model, fields, where_in=)`
   reads `(pk, *values)` in pk order as the database holds them: keyset batches for long jobs;
   `decoder(model, fields)` turns such values into the ORM's Python values.
 - `page_cache()` enlarges SQLite's page cache while an import runs; `gc_paused()` keeps the
-  cyclic garbage collector out of a bulk job.
+  cyclic garbage collector out of a bulk job (`split_embedded` uses it).
 - `indexes_deferred(model)` drops the model's `Meta.indexes` while an empty table is filled and
   builds them once at the end; `restore_indexes(model)` rebuilds any that a killed run left
   dropped.
@@ -154,43 +155,13 @@ def _converter(f: models.Field, vendor: str):
     return _mongo_converter(f) if vendor == "mongodb" else _sqlite_converter(f)
 
 
-def db_ready(model: type[models.Model], row: dict) -> dict:
-    """The row with its datetimes as the text SQLite stores (what `upsert` would write).
-
-    For a reader process: text is cheaper to send than datetimes, and the writer then passes
-    it through. Only the normalisers' aware UTC datetimes are converted; on MongoDB, which
-    stores real dates, the row is returned as it is.
-    """
-    if not _stores_text_datetimes():
-        return row
-    for name in _datetime_attnames(model):
-        value = row.get(name)
-        if type(value) is datetime.datetime and value.tzinfo is UTC:
-            row[name] = _utc_text(value)
-    return row
-
-
-@cache
-def _datetime_attnames(model: type[models.Model]) -> tuple[str, ...]:
-    fields = model._meta.concrete_fields
-    return tuple(f.attname for f in fields if f.get_internal_type() == "DateTimeField")
-
-
-@cache
-def _stores_text_datetimes() -> bool:
-    # Asked once: `connection.vendor` goes through Django's per-thread connection lookup,
-    # which cost more than the conversion itself when asked for every row.
-    return connection.vendor == "sqlite"
-
-
 _TWO_DIGITS = [f"{n:02d}" for n in range(100)]
 
 
 def _utc_text(value: datetime.datetime) -> str:
     """`str()` of the naive UTC time, as Django's SQLite backend stores it.
 
-    Built from the parts: `isoformat()` of an aware datetime cost 0.9 µs, and a patient has
-    two, a sixth of the reader process's time per patient then; this costs 0.3 µs."""
+    Built from the parts, which is cheaper than `isoformat()` of an aware datetime."""
     if value.year < 1000:
         return value.isoformat(" ")[:-6]
     two = _TWO_DIGITS
@@ -230,6 +201,13 @@ def _db_rows(model, rows: list[dict], attnames: list[str]) -> list[tuple]:
             values[i] = c(values[i])
         out.append(tuple(values))
     return out
+
+
+def stored_raw(model: type[models.Model], pks: Iterable, fields: Sequence[str]) -> dict:
+    """`{pk: (values as stored)}` of the rows among `pks`: for text fields and text keys,
+    which the backends store as they are."""
+    cols = _columns(model, connection.vendor)
+    return _read_raw(model, list(pks), [cols[name].column for name in fields])
 
 
 def _read_raw(model, pks: list, columns: list[str]) -> dict[Any, tuple]:
@@ -595,13 +573,11 @@ INDEX_BUILD_CACHE_KIB = 8 * 1024
 
 @contextmanager
 def gc_paused(every: int = 20):
-    """No cyclic garbage collection during a bulk job; yields `tick()`, to call once per batch.
+    """No automatic cyclic garbage collection during a bulk job; yields `tick()`, to call once
+    per batch, which collects every `every` batches (the job's rare cycles: ORM compilers).
 
-    A bulk job allocates millions of short-lived containers and creates no cycles worth
-    collecting; the collector would otherwise rescan every batch (~40% of an import's CPU).
-    `tick()` collects the rare cycles (ORM query compilers) every `every` batches, cheaply
-    while everything from start-up is frozen out of the collector's view.
-    """
+    A bulk job allocates millions of short-lived containers; the collector would otherwise
+    keep rescanning everything alive since start-up (figure in docs/migrating.md)."""
     batches = 0
 
     def tick() -> None:
@@ -610,13 +586,13 @@ def gc_paused(every: int = 20):
         if batches % every == 0:
             gc.collect()
 
-    gc.freeze()
+    enabled = gc.isenabled()
     gc.disable()
     try:
         yield tick
     finally:
-        gc.enable()
-        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

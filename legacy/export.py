@@ -174,12 +174,8 @@ def write_lines(path: str, records: Iterable[dict]) -> int:
 
 
 def export_all(directory: str, kinds: Iterable[str]) -> dict[str, int]:
+    """Write `<kind>.json` for each named kind (its `export` in `legacy.kinds`); counts."""
+    from legacy.kinds import BY_NAME  # the table refers to this module's writers
+
     os.makedirs(directory, exist_ok=True)
-    writers = {
-        "patients": lambda p: write_map(p, patients()),
-        "queue": lambda p: write_array(p, queue()),
-        "notes": lambda p: write_map(p, notes(), grouped=True),
-        "history": lambda p: write_array(p, history()),
-        "episodes": lambda p: write_lines(p, episodes()),
-    }
-    return {kind: writers[kind](os.path.join(directory, f"{kind}.json")) for kind in kinds}
+    return {name: BY_NAME[name].export(os.path.join(directory, f"{name}.json")) for name in kinds}

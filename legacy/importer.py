@@ -1,9 +1,26 @@
-"""Import legacy files: read → normalise → check references and races → upsert in batches.
+"""Import legacy files: read → fingerprint → normalise what changed → check → upsert, by batch.
 
-Each batch is written in one `clinic.db.atomic()` block, so a crash (even `kill -9`) leaves
-whole batches; as every write is an upsert by a stable ID, re-running converges on the same
-database. A file that cannot be read stops the import: the records before the failure point
-are kept (the batch they are in is written), later files are not read (exit code 2).
+For every kind the same path (the kind's entry in `legacy/kinds.py` says what differs):
+
+1. the reader yields a batch of items; each gets the fingerprint of its legacy record;
+2. a record whose fingerprint equals the one stored with its row is unchanged: skipped, not
+   normalised, whatever clinic did to the row since;
+3. the others are normalised; a record whose ID appeared earlier in the file merges with its
+   first copy if identical and is a conflict if not (never an overwrite);
+4. a new record is created; a changed one updates its row if clinic left the row as imported
+   (its row fingerprint still matches), and is a conflict if clinic edited it too: clinic's
+   version is kept unless `prefer="legacy"`; a row never moves to another patient;
+5. the kind's check (references, unique UHIDs, queue tokens) and the writes run in one
+   `clinic.db.atomic()` block per batch, so a crash (even `kill -9`) leaves whole batches and a
+   re-run converges.
+
+The whole way, top to bottom: `management/commands/migrate_json.py` (arguments, output) →
+this module → the kind's entry and check in `legacy/kinds.py` → `legacy/bulk.py` (the native
+writes); the readers and normalisers it calls are pure.
+
+A file that cannot be read stops the import: the records before the failure point are kept,
+later files are not read (exit code 2). Anything unexpected about one record rejects that
+record with a reason; it never stops the import.
 """
 
 from __future__ import annotations
@@ -11,26 +28,28 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from clinic.db import atomic
-from legacy import bulk, queue_races
-from legacy.pipeline import MODELS, is_large, read_batches
-from legacy.readers import Item, ReadError
-from legacy.report import FileReport, RejectsFile, Report
-from oncology.models import Episode
-from patients.models import HistoryEntry, Note, Patient
-from queue_app.models import QueueEntry
+from legacy import bulk
+from legacy.fingerprint import SeenIds, legacy_fingerprint, row_fingerprint
+from legacy.kinds import BY_NAME, FINGERPRINTS, KINDS, NAMES, SUFFIXES, Kind
+from legacy.normalise import Rejected
+from legacy.readers import Item, ReadError, read_items
+from legacy.report import ConflictsFile, FileReport, RejectsFile, Report
+from patients.models import Patient
 from queue_app.services import queue_version_bump
 
-ORDER = ("patients", "queue", "notes", "history", "episodes")
-ID_FIELDS = {
-    "patients": "patient_id", "queue": "queue_id", "notes": "note_id",
-    "history": "history_id", "episodes": "_id",
-}  # fmt: skip
+BOTH_CHANGED = "changed in clinic since it was imported, and changed in the legacy file"
+
+
+class PathError(ValueError):
+    """A path the command cannot use (missing, unreadable, or of no known kind)."""
 
 
 def find_files(paths: list[str], only: set[str] | None = None) -> dict[str, str]:
@@ -39,278 +58,298 @@ def find_files(paths: list[str], only: set[str] | None = None) -> dict[str, str]
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for kind in ORDER:
-                for suffix in (".json", ".jsonl", ".ndjson"):
-                    if (path / f"{kind}{suffix}").is_file():
-                        found[kind] = str(path / f"{kind}{suffix}")
+            for name in NAMES:
+                for suffix in SUFFIXES:
+                    if (path / f"{name}{suffix}").is_file():
+                        found[name] = str(path / f"{name}{suffix}")
         elif path.is_file():
-            kind = path.name.split(".")[0]
-            if kind not in ORDER:
-                raise ValueError(
+            name = path.name.split(".")[0]
+            if name not in BY_NAME:
+                raise PathError(
                     f"{path.name}: cannot tell what it holds; name it one of "
-                    + ", ".join(f"{k}.json" for k in ORDER)
+                    + ", ".join(f"{n}.json" for n in NAMES)
                 )
-            found[kind] = str(path)
+            found[name] = str(path)
         else:
-            raise ValueError(f"{given}: no such file or directory")
-    return {k: found[k] for k in ORDER if k in found and (not only or k in only)}
+            raise PathError(f"{given}: no such file or directory")
+    for path in found.values():
+        if not os.access(path, os.R_OK):
+            raise PathError(f"{path}: cannot be read (permission denied)")
+    return {n: found[n] for n in NAMES if n in found and (not only or n in only)}
+
+
+@dataclass(slots=True, eq=False)
+class _Entry:
+    item: Item
+    fp: str
+    pk: str | None
+    row: dict | None = None
+    defaults: dict | None = None
 
 
 class Importer:
-    def __init__(self, *, dry_run=False, batch_size=5000, rejects=None, on_batch=None):
+    def __init__(self, *, dry_run=False, batch_size=5000, rejects=None, conflicts=None,
+                 prefer="clinic", on_batch=None):  # fmt: skip
         self.dry_run = dry_run
         self.batch_size = batch_size
         self.rejects = rejects or RejectsFile(None)
+        self.conflicts = conflicts or ConflictsFile(None)
+        self.prefer = prefer
         self.on_batch = on_batch or (lambda report: None)
         # A dry run writes nothing, so what earlier files "created" is remembered here instead.
         self.dry = {"patients": {}, "uhids": {}, "claims": {}, "counters": {}} if dry_run else None
-        self.repeated: set[str] = set()
-        self.first_copy: dict[str, dict] = {}
         self.days_changed: set = set()  # queue days whose boards redraw after the batch commits
+        self.fresh = False  # the table of the file being read was empty when it began
 
     def run(self, files: dict[str, str]) -> Report:
         if not self.dry_run and not connection.in_atomic_block:
-            for model in MODELS.values():  # indexes a killed bulk load left dropped
-                bulk.restore_indexes(model)
-        with bulk.page_cache(), bulk.gc_paused() as self.tick:
-            return self._run(files)
-
-    def _run(self, files: dict[str, str]) -> Report:
-        report = Report(dry_run=self.dry_run, rejects_file=self.rejects.path)
-        for kind, path in files.items():
-            fr = FileReport(file=os.path.basename(path), kind=kind)
-            report.files.append(fr)
-            started = time.monotonic()
-            try:
-                with self._bulk_load(kind, path):
-                    self._import_file(kind, path, fr)
-            except ReadError as exc:
-                fr.error = {"message": str(exc), "offset": exc.offset, "reason": exc.reason}
-            fr.seconds = time.monotonic() - started
-            if fr.error:
-                break
+            for kind in KINDS:  # indexes a killed bulk load left dropped
+                bulk.restore_indexes(kind.model)
+        report = Report(
+            dry_run=self.dry_run, rejects_file=self.rejects.path,
+            conflicts_file=self.conflicts.path,
+        )  # fmt: skip
+        with bulk.page_cache(), bulk.gc_paused() as tick:
+            for name, path in files.items():
+                kind = BY_NAME[name]
+                fr = FileReport(file=os.path.basename(path), kind=name)
+                report.files.append(fr)
+                started = time.monotonic()
+                try:
+                    # A first import into an empty table builds its secondary indexes at the end.
+                    deferred = nullcontext() if self.dry_run else bulk.indexes_deferred(kind.model)
+                    with deferred, SeenIds() as seen:
+                        # Into an empty table, a stored row can only be an earlier copy in the
+                        # file, which `seen` knows: no need to look rows up.
+                        self.fresh = not kind.model.objects.exists()
+                        if kind.before_file:
+                            kind.before_file(self, path)
+                        for items in self._item_batches(path, name):
+                            self._batch(kind, items, fr, seen)
+                            self.on_batch(fr)
+                            tick()
+                except ReadError as exc:
+                    fr.error = {"message": str(exc), "offset": exc.offset, "reason": exc.reason}
+                fr.seconds = time.monotonic() - started
+                if fr.error:
+                    break
         report.finish()
         return report
 
-    def _bulk_load(self, kind: str, path: str):
-        # A first import of a large file builds the secondary indexes once, at the end.
-        if self.dry_run or not is_large(path):
-            return nullcontext()
-        return bulk.indexes_deferred(MODELS[kind])
+    def _item_batches(self, path: str, name: str) -> Iterator[list[Item]]:
+        """The file's items, a batch at a time; a `ReadError` comes after the batch that holds
+        everything read before the failure point."""
+        batch = []
+        try:
+            for item in read_items(path, name):
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    yield batch
+                    batch = []
+        except ReadError:
+            if batch:
+                yield batch
+            raise
+        if batch:
+            yield batch
 
-    def _import_file(self, kind: str, path: str, fr: FileReport) -> None:
-        if kind == "queue":
-            day_max, self.repeated = queue_races.prescan(path)
-            self.first_copy = {}
-            queue_races.raise_counters(day_max, self.dry and self.dry["counters"])
-        for batch in read_batches(path, kind, self.batch_size):
-            self.tick()
-            accepted = []
-            for item, row, reason in batch:
-                if row is None:
-                    record_id = None if item.raw is not None else self._raw_id(kind, item)
-                    self._reject(fr, item, record_id, reason)
-                else:
-                    accepted.append((item, row))
-            if accepted:
-                with atomic():
-                    getattr(self, f"_write_{kind}")(accepted, fr)
-            if self.days_changed:
+    # -- one batch ------------------------------------------------------------------------------
+
+    def _batch(self, kind: Kind, items: list[Item], fr: FileReport, seen: SeenIds) -> None:
+        entries = []
+        for item in items:
+            if item.error:
+                self.reject(fr, item, None if item.raw is not None else kind.raw_id(item),
+                            item.error)  # fmt: skip
+                continue
+            try:
+                fp = legacy_fingerprint(item.original if item.original is not None else item.record)
+            except (RecursionError, ValueError, TypeError) as exc:
+                self.reject(fr, item, kind.raw_id(item), f"the record cannot be read ({exc})")
+                continue
+            entries.append(_Entry(item, fp, kind.raw_id(item)))
+        stored = self._fingerprints(kind, {e.pk for e in entries if e.pk})
+        live = []
+        for e in entries:
+            if e.pk in stored and stored[e.pk][0] == e.fp:
+                live.append(e)  # unchanged since the last import: not normalised
+            elif self._normalise(kind, e, fr):
+                live.append(e)
+        stored.update(self._fingerprints(kind, {e.pk for e in live if e.pk not in stored}))
+        for e in live:  # an ID the normaliser derived: its record may be unchanged after all
+            if e.row is not None and e.pk in stored and stored[e.pk][0] == e.fp:
+                e.row = None
+        live = self._first_copies(kind, live, fr, seen)
+        fr.unchanged += sum(1 for e in live if e.row is None)
+        changed = [e for e in live if e.row is not None]
+        if changed:
+            self._write(kind, changed, stored, fr)
+        if self.days_changed:
+            if not self.dry_run:
                 queue_version_bump(days=self.days_changed)
-                self.days_changed = set()
-            self.on_batch(fr)
-            # Let go of this batch before the next is read: two alive at once put about 10 MB
-            # on the peak memory of a large import.
-            batch = accepted = None
+            self.days_changed = set()
 
-    @staticmethod
-    def _raw_id(kind: str, item: Item):
-        if item.key is not None and kind in {"patients", "queue"}:
-            return item.key
-        record = item.record if isinstance(item.record, dict) else {}
-        return record.get(ID_FIELDS[kind])
+    def _normalise(self, kind: Kind, e: _Entry, fr: FileReport) -> bool:
+        try:
+            row = kind.normalise(e.item.record, e.item.key)
+            for message in row.pop("_notes", None) or ():
+                fr.mapped[message] += 1
+        except Rejected as exc:
+            reason = str(exc)
+        except RecursionError:
+            reason = "the record is nested too deeply to import"
+        except Exception as exc:  # noqa: BLE001 - one odd record must not stop the import
+            reason = f"the record could not be imported ({type(exc).__name__}: {exc})"
+        else:
+            e.row, e.pk = row, row["id"]
+            return True
+        self.reject(fr, e.item, e.pk, reason)
+        return False
 
-    def _reject(self, fr: FileReport, item: Item, record_id, reason: str) -> None:
+    def _fingerprints(self, kind: Kind, pks) -> dict:
+        """{pk: (legacy fingerprint, row fingerprint)} of the stored rows among `pks`."""
+        if self.fresh:
+            return {}
+        return bulk.stored_raw(kind.model, pks, FINGERPRINTS)
+
+    def _first_copies(self, kind: Kind, entries: list[_Entry], fr, seen: SeenIds) -> list:
+        firsts: dict[str, str] = {}
+        for e in entries:
+            firsts.setdefault(e.pk, e.fp)
+        earlier = seen.first_copies(list(firsts.items()))
+        kept = []
+        for e in entries:
+            first = earlier.get(e.pk)
+            if first is None:
+                earlier[e.pk] = e.fp
+                kept.append(e)
+            elif first == e.fp:
+                fr.unchanged += 1
+                fr.warn("duplicate_merged", e.item.position, e.pk,
+                        "written twice identically; imported once")  # fmt: skip
+            else:
+                reason = (f"{kind.id_field} {e.pk} appeared earlier in the file with different "
+                          "content; the first copy is kept")  # fmt: skip
+                self.conflict(fr, e.item, e.pk, reason, "the file's first copy", None)
+        return kept
+
+    def _write(self, kind: Kind, changed: list[_Entry], stored: dict, fr: FileReport) -> None:
+        clinic = bulk.stored_values(kind.model, [e.pk for e in changed if e.pk in stored],
+                                    kind.synced)  # fmt: skip
+        defaults = {name: kind.model._meta.get_field(name).get_default() for name in kind.synced}
+        creates, updates, now_fp = [], [], {}
+        for e in changed:
+            now = clinic.get(e.pk)
+            if now is None:  # fields it leaves out get their defaults (and so in its fingerprint)
+                e.defaults = defaults
+                creates.append(e)
+                continue
+            e.row = now | e.row
+            if kind.owner and e.row[kind.owner] != now[kind.owner]:
+                reason = (f"{kind.what} belongs to {now[kind.owner]} in clinic; the file names "
+                          f"{e.row[kind.owner]}: it is never moved")  # fmt: skip
+                self.conflict(fr, e.item, e.pk, reason, "clinic", now)
+                continue
+            now_fp[e.pk] = clinic_fp = _row_fp(kind, now)
+            legacy_fp, imported_fp = stored[e.pk]
+            if _row_fp(kind, e.row) == clinic_fp or (legacy_fp and imported_fp == clinic_fp):
+                updates.append(e)
+            elif self.prefer == "legacy":
+                self.conflict(fr, e.item, e.pk, BOTH_CHANGED, "legacy", now)
+                fr.conflicts -= 1  # its outcome is the update counted when it is written
+                updates.append(e)
+            else:
+                self.conflict(fr, e.item, e.pk, BOTH_CHANGED, "clinic", now)
+        self._commit(kind, creates, updates, now_fp, fr)
+
+    def _commit(self, kind: Kind, creates: list, updates: list, now_fp: dict, fr) -> None:
+        mark = (fr.snapshot(), self.rejects.mark(), self.conflicts.mark())
+        try:
+            with atomic():
+                self._write_batch(kind, creates, updates, now_fp, fr)
+        except (DatabaseError, ValueError, TypeError, OverflowError) as exc:
+            fr.restore(mark[0])
+            self.rejects.rewind(mark[1])
+            self.conflicts.rewind(mark[2])
+            if len(creates) + len(updates) == 1:
+                (e,) = creates + updates
+                self.reject(fr, e.item, e.pk, f"the database refused it ({exc})")
+                return
+            for e in creates:  # one at a time: only the record that fails is rejected
+                self._commit(kind, [e], [], now_fp, fr)
+            for e in updates:
+                self._commit(kind, [], [e], now_fp, fr)
+
+    def _write_batch(self, kind, creates, updates, now_fp, fr) -> None:
+        pairs = [(e.item, e.row) for e in creates + updates]
+        kept = {id(row) for _, row in (kind.check(self, fr, pairs) if kind.check else pairs)}
+        new, rewrite, only_fps = [], [], []
+        for e in creates + updates:
+            if id(e.row) not in kept:
+                continue
+            e.row["legacy_fingerprint"] = e.fp
+            e.row["legacy_row_fingerprint"] = row_fp = _row_fp(kind, e.row, e.defaults)
+            if e.pk not in now_fp:
+                new.append(e.row)
+            elif row_fp == now_fp[e.pk]:
+                only_fps.append({"id": e.pk, "legacy_fingerprint": e.fp,
+                                 "legacy_row_fingerprint": row_fp})  # fmt: skip
+            else:
+                rewrite.append(e.row)
+        for rows, options in ((new, {"new": True}), (rewrite, {})):
+            groups = defaultdict(list)
+            for row in rows:
+                groups[tuple(row)].append(row)
+            for group in groups.values():
+                bulk.upsert(kind.model, group, dry_run=self.dry_run, **options)
+        if only_fps:
+            bulk.update_fields(kind.model, only_fps, dry_run=self.dry_run, compare=False)
+        fr.created += len(new)
+        fr.updated += len(rewrite)
+        fr.unchanged += len(only_fps)
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def reject(self, fr: FileReport, item: Item, record_id, reason: str) -> None:
         fr.rejected += 1
         record = item.original if item.original is not None else item.record
         self.rejects.write(fr.file, item.position, record_id, reason, record, raw=item.raw)
 
-    def _upsert(self, model, rows: list[dict], fr: FileReport, before_write=None) -> set:
-        """Upsert and count; returns the pks created or updated."""
-        # Rows that lack a timestamp leave it out (default on insert, untouched on update).
-        changed, groups = set(), defaultdict(list)
-        for row in rows:
-            groups[tuple(row)].append(row)
-        for group in groups.values():
-            counts = bulk.upsert(model, group, dry_run=self.dry_run, before_write=before_write)
-            fr.created += counts.created
-            fr.updated += counts.updated
-            fr.unchanged += counts.unchanged
-            changed.update(counts.created_pks, counts.updated_pks)
-        return changed
+    def conflict(self, fr: FileReport, item: Item, record_id, reason, kept, clinic) -> None:
+        fr.conflicts += 1
+        legacy = item.original if item.original is not None else item.record
+        self.conflicts.write(fr.file, item.position, record_id, reason, kept, legacy, clinic)
+        fr.warn("conflict", item.position, record_id, reason, kept=kept, legacy=legacy,
+                clinic=clinic)  # fmt: skip
 
-    # -- references -----------------------------------------------------------------------
+    # -- lookups the kinds' checks use (a dry run also sees what it would have created) -------
 
-    def _known_patients(self, ids) -> set[str]:
-        found = bulk.pks_by(Patient, "id", ids)
+    def dry_created(self, patients: dict[str, str | None]) -> None:
+        if self.dry is not None:
+            self.dry["patients"].update(dict.fromkeys(patients, True))
+            self.dry["uhids"].update({uhid: pk for pk, uhid in patients.items() if uhid})
+
+    def known_patients(self, ids) -> set[str]:
+        found = set(bulk.pks_by(Patient, "id", ids))
         if self.dry:
-            found.update({pk: True for pk in ids if pk in self.dry["patients"]})
-        return set(found)
+            found.update(pk for pk in ids if pk in self.dry["patients"])
+        return found
 
-    def _patient_names(self, ids) -> dict[str, str | None]:
+    def patient_names(self, ids) -> dict[str, str | None]:
         """{patient_id: stored name} of the known patients (None: seen earlier in a dry run)."""
         names = {pk: v["name"] for pk, v in bulk.stored_values(Patient, ids, ["name"]).items()}
         if self.dry:
             names.update({pk: None for pk in ids if pk in self.dry["patients"] and pk not in names})
         return names
 
-    def _uhid_owners(self, uhids) -> dict[str, str]:
+    def uhid_owners(self, uhids) -> dict[str, str]:
         owners = bulk.pks_by(Patient, "uhid", uhids)
         if self.dry:
             owners.update({u: self.dry["uhids"][u] for u in uhids if u in self.dry["uhids"]})
         return owners
 
-    # -- one writer per kind ------------------------------------------------------------------
 
-    def _write_patients(self, batch, fr) -> None:
-        items = {id(row): item for item, row in batch}
-        refused: set[int] = set()  # id() of the rows left out
-        claimed: dict[str, str] = {}  # across the key-set groups of this batch
-
-        def check_uhids(changed: list[dict]) -> list[dict]:
-            # Only new or changed patients can take a UHID another patient holds.
-            owners = self._uhid_owners({row["uhid"] for row in changed if row["uhid"]})
-            owners.update(claimed)
-            out = []
-            for row in changed:
-                uhid = row["uhid"]
-                owner = owners.get(uhid) if uhid else None
-                if owner not in (None, row["id"]):
-                    reason = f"UHID {uhid} already belongs to patient {owner}"
-                    self._reject(fr, items[id(row)], row["id"], reason)
-                    out.append(row)
-                elif uhid:
-                    owners[uhid] = claimed[uhid] = row["id"]
-            refused.update(map(id, out))
-            return out
-
-        self._upsert(Patient, [row for _, row in batch], fr, before_write=check_uhids)
-        keep = [row for _, row in batch if id(row) not in refused]
-        if self.dry:
-            self.dry["patients"].update({row["id"]: True for row in keep})
-            self.dry["uhids"].update({row["uhid"]: row["id"] for row in keep if row["uhid"]})
-
-    def _orphans(self, batch, known, fr, what: str) -> list[dict]:
-        """Reject the rows whose patient is not in `known`; returns them."""
-        out = []
-        for item, row in batch:
-            if row["patient_id"] not in known:
-                reason = (
-                    f"{what} names patient {row['patient_id']}, "
-                    "who is not in patients.json or the database"
-                )
-                self._reject(fr, item, row["id"], reason)
-                out.append(row)
-        return out
-
-    def _write_children(self, model, batch, fr, what: str) -> None:
-        items = {id(row): item for item, row in batch}
-
-        def check_patients(changed: list[dict]) -> list[dict]:
-            # An unchanged row names the patient it is stored with (a foreign key): only new
-            # and changed rows need looking up, so a no-change re-run reads no patients.
-            known = self._known_patients({row["patient_id"] for row in changed})
-            return self._orphans([(items[id(row)], row) for row in changed], known, fr, what)
-
-        self._upsert(model, [row for _, row in batch], fr, before_write=check_patients)
-
-    def _write_notes(self, batch, fr) -> None:
-        self._write_children(Note, batch, fr, "the note")
-
-    def _write_history(self, batch, fr) -> None:
-        self._write_children(HistoryEntry, batch, fr, "the history entry")
-
-    def _write_queue(self, batch, fr) -> None:
-        # Checked before anything else: an entry refused later could already have taken a
-        # token. The same read gives the names the patient_name warning compares with.
-        names = self._patient_names({row["patient_id"] for _, row in batch})
-        orphans = set(map(id, self._orphans(batch, names, fr, "the queue entry")))
-        keep = []
-        for item, row in batch:
-            if id(row) in orphans:
-                continue
-            if row["id"] in self.repeated:
-                first = self.first_copy.get(row["id"])
-                if first is None:
-                    self.first_copy[row["id"]] = dict(row)
-                elif first == row:
-                    fr.unchanged += 1
-                    fr.warn(
-                        "duplicate_queue_id_merged",
-                        item.position,
-                        row["id"],
-                        "written twice identically; imported once",
-                    )
-                    continue
-                else:
-                    fr.warn(
-                        "duplicate_queue_id_rejected",
-                        item.position,
-                        row["id"],
-                        "written twice with different details; the later copy is rejected",
-                    )
-                    self._reject(
-                        fr,
-                        item,
-                        row["id"],
-                        "this queue_id appeared earlier in the file "
-                        "with different details (the old system wrote it twice)",
-                    )
-                    continue
-            keep.append((item, row))
-        self._warn_names(keep, names, fr)
-        rows = [row for _, row in keep]
-        dry = self.dry
-        events = queue_races.assign_tokens(rows, dry and dry["claims"], dry and dry["counters"])
-        positions = {id(row): item.position for item, row in keep}
-        for row, (day, token), what in events:
-            fr.warn(
-                "token_collision",
-                positions[id(row)],
-                row["id"],
-                f"token {token} on {day} was already taken; {what}",
-                day=day.isoformat(),
-                token=token,
-                new_token=row["token_number"],
-            )
-        changed = self._upsert(QueueEntry, rows, fr)
-        if not self.dry_run:
-            self.days_changed.update(row["day"] for row in rows if row["id"] in changed)
-
-    def _warn_names(self, keep, names: dict, fr) -> None:
-        for item, row in keep:
-            name = names.get(row["patient_id"])
-            if row["patient_name"] and name is not None and name != row["patient_name"]:
-                fr.warn(
-                    "patient_name_differs",
-                    item.position,
-                    row["id"],
-                    f"patient_name {row['patient_name']!r} differs from the patient's "
-                    f"name {name!r}; kept as written",
-                )
-
-    def _write_episodes(self, batch, fr) -> None:
-        mrns = {row["mrn"] for _, row in batch}
-        by_uhid = self._uhid_owners(mrns)
-        by_id = self._known_patients(mrns - set(by_uhid))
-        rows = []
-        for item, row in batch:
-            patient_id = by_uhid.get(row["mrn"]) or (row["mrn"] if row["mrn"] in by_id else None)
-            if patient_id is None:
-                reason = (
-                    f"no patient has UHID or patient ID {row['mrn']} (the episode's patient_id)"
-                )
-                self._reject(fr, item, row["id"], reason)
-                continue
-            rows.append(row | {"patient_id": patient_id})
-        self._upsert(Episode, rows, fr)
+def _row_fp(kind: Kind, row: dict, defaults: dict | None = None) -> str:
+    if defaults is None:
+        return row_fingerprint([row[name] for name in kind.synced])
+    return row_fingerprint([row[n] if n in row else defaults[n] for n in kind.synced])

@@ -11,59 +11,50 @@ never collide.
 from __future__ import annotations
 
 import datetime
-import os
 
 from django.db import IntegrityError
 
 from clinic.db import atomic
 from legacy import bulk
-from legacy.normalise import Rejected, queue_entry
+from legacy.fingerprint import SeenIds
+from legacy.normalise import queue_entry
 from legacy.readers import read_items
 from queue_app.models import DailyTokenCounter, QueueEntry
 
 
-class SeenFilter:
-    """A Bloom filter: `add()` says whether a key was (probably) added before, in a few MB.
+def prepare_counters(imp, path: str) -> None:
+    """Raise each day's counter to the highest token the file holds for it, before the main pass.
 
-    It lives for one scan in one process, so Python's own (per-process salted) 64-bit string
-    hash serves: cheap, and cached on the string. Its low bits and its high bits make the two
-    hashes of four probes (double hashing)."""
-
-    def __init__(self, expected: int):
-        bits = max(1 << 23, expected * 12).bit_length()  # a power of two, ≥ 12 bits a key
-        self.mask = (1 << bits) - 1
-        self.bits = bytearray((1 << bits) // 8)
-
-    def add(self, key: str) -> bool:
-        h1 = hash(key)
-        h2 = (h1 >> 32) | 1
-        bits, mask, seen = self.bits, self.mask, True
-        for probe in (h1, h1 + h2, h1 + 2 * h2, h1 + 3 * h2):
-            probe &= mask
-            byte, bit = probe >> 3, 1 << (probe & 7)
-            if not bits[byte] & bit:
-                seen = False
-                bits[byte] |= bit
-        return seen
-
-
-def prescan(path: str) -> tuple[dict[datetime.date, int], set[str]]:
-    """Highest token per day, and the queue_ids that may occur more than once (a superset)."""
+    Only entries that will be imported count: a copy of a queue_id seen earlier in the file, or
+    an entry whose patient is unknown, takes no token."""
     day_max: dict[datetime.date, int] = {}
-    maybe_repeated: set[str] = set()
-    seen = SeenFilter(os.path.getsize(path) // 150)
-    for item in read_items(path, "queue"):
-        if item.record is None:
-            continue
-        try:
-            row = queue_entry(item.record, item.key)
-        except Rejected:
-            continue
-        if row["token_number"] > day_max.get(row["day"], 0):
+    with SeenIds() as seen:
+        batch: list[dict] = []
+        for item in read_items(path, "queue"):
+            if item.record is None:
+                continue
+            try:
+                row = queue_entry(item.record, item.key)
+            except Exception:  # noqa: BLE001 - the main pass reports it; here it only takes no token
+                continue
+            batch.append(row)
+            if len(batch) >= 5000:
+                _count_tokens(imp, batch, seen, day_max)
+                batch = []
+        _count_tokens(imp, batch, seen, day_max)
+    raise_counters(day_max, imp.dry and imp.dry["counters"])
+
+
+def _count_tokens(imp, rows: list[dict], seen: SeenIds, day_max: dict) -> None:
+    known = imp.known_patients({row["patient_id"] for row in rows})
+    rows = [row for row in rows if row["patient_id"] in known]
+    firsts: dict[str, dict] = {}
+    for row in rows:
+        firsts.setdefault(row["id"], row)
+    earlier = seen.first_copies([(pk, "") for pk in firsts])
+    for pk, row in firsts.items():
+        if pk not in earlier and row["token_number"] > day_max.get(row["day"], 0):
             day_max[row["day"]] = row["token_number"]
-        if seen.add(row["id"]):
-            maybe_repeated.add(row["id"])
-    return day_max, maybe_repeated
 
 
 def counters(days, overlay: dict | None = None) -> dict[datetime.date, int]:
@@ -99,11 +90,12 @@ def holders(rows: list[dict], dry_claims: dict | None) -> dict:
     return found
 
 
-def assign_tokens(rows: list[dict], dry_claims: dict | None, dry_counters: dict | None):
+def assign_tokens(rows: list[dict], dry: dict | None):
     """Settle token collisions in place; return [(row, (day, token asked for), what was done)].
 
     Call inside the batch's transaction: a renumbering and the entry it gives the token to
-    commit together (after a crash, neither or both exist)."""
+    commit together (after a crash, neither or both exist). `dry`: a dry run's overlay."""
+    dry_claims, dry_counters = (dry["claims"], dry["counters"]) if dry else (None, None)
     stored = bulk.stored_values(QueueEntry, [r["id"] for r in rows], ["day", "token_number"])
     # An entry already stored with the day and token it asks for holds them (a re-run): only
     # the others need to look for a holder.

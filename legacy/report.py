@@ -19,6 +19,8 @@ class FileReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    conflicts: int = 0
+    mapped: Counter = field(default_factory=Counter)  # what the normaliser read differently
     warning_counts: Counter = field(default_factory=Counter)
     warnings: list[dict] = field(default_factory=list)
     error: dict | None = None
@@ -26,7 +28,7 @@ class FileReport:
 
     @property
     def records(self) -> int:
-        return self.created + self.updated + self.unchanged + self.rejected
+        return self.created + self.updated + self.unchanged + self.rejected + self.conflicts
 
     def warn(self, kind: str, position: str, record_id: str, message: str, **details) -> None:
         self.warning_counts[kind] += 1
@@ -34,6 +36,16 @@ class FileReport:
             self.warnings.append(
                 {"kind": kind, "position": position, "id": record_id, "message": message} | details
             )
+
+    def snapshot(self) -> tuple:
+        counts = (self.created, self.updated, self.unchanged, self.rejected, self.conflicts)
+        return counts, Counter(self.warning_counts), len(self.warnings), Counter(self.mapped)
+
+    def restore(self, snapshot: tuple) -> None:
+        counts, warning_counts, listed, self.mapped = snapshot
+        self.created, self.updated, self.unchanged, self.rejected, self.conflicts = counts
+        self.warning_counts = warning_counts
+        del self.warnings[listed:]
 
     def as_dict(self) -> dict:
         return {
@@ -44,9 +56,11 @@ class FileReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": self.rejected,
+            "conflicts": self.conflicts,
             "seconds": round(self.seconds, 3),
             "warning_counts": dict(self.warning_counts),
             "warnings": self.warnings,
+            "mapped": dict(self.mapped),
             "error": self.error,
         }
 
@@ -56,6 +70,7 @@ class Report:
     dry_run: bool = False
     files: list[FileReport] = field(default_factory=list)
     rejects_file: str | None = None
+    conflicts_file: str | None = None
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
 
@@ -68,11 +83,16 @@ class Report:
         return sum(f.rejected for f in self.files)
 
     @property
+    def conflicts(self) -> int:
+        return sum(f.conflicts for f in self.files)
+
+    @property
     def exit_code(self) -> int:
-        """0: everything imported; 1: some records rejected; 2: stopped, a file was unreadable."""
+        """0: everything imported; 1: some records rejected or in conflict; 2: stopped, a file
+        was unreadable."""
         if self.failed:
             return 2
-        return 1 if self.rejected else 0
+        return 1 if self.rejected or self.conflicts else 0
 
     def finish(self) -> None:
         self.seconds = time.monotonic() - self.started
@@ -81,7 +101,7 @@ class Report:
         records = sum(f.records for f in self.files)
         totals = {
             key: sum(getattr(f, key) for f in self.files)
-            for key in ("created", "updated", "unchanged", "rejected")
+            for key in ("created", "updated", "unchanged", "rejected", "conflicts")
         }
         return {
             "dry_run": self.dry_run,
@@ -91,16 +111,23 @@ class Report:
             "records_per_second": round(records / self.seconds) if self.seconds else None,
             "totals": totals,
             "rejects_file": self.rejects_file,
+            "conflicts_file": self.conflicts_file,
             "files": [f.as_dict() for f in self.files],
         }
 
     def table(self) -> str:
-        head = f"{'file':<16}{'created':>10}{'updated':>10}{'unchanged':>11}{'rejected':>10}"
+        head = (
+            f"{'file':<16}{'created':>10}{'updated':>10}{'unchanged':>11}{'rejected':>10}"
+            f"{'conflicts':>11}"
+        )
         lines = [head, "-" * len(head)]
         for f in self.files:
             lines.append(
                 f"{f.file:<16}{f.created:>10}{f.updated:>10}{f.unchanged:>11}{f.rejected:>10}"
+                f"{f.conflicts:>11}"
             )
+            for message, count in sorted(f.mapped.items()):
+                lines.append(f"  read as: {count} × {message}")
             for kind, count in sorted(f.warning_counts.items()):
                 lines.append(f"  warning: {count} × {kind.replace('_', ' ')}")
             if f.error:
@@ -108,8 +135,8 @@ class Report:
         return "\n".join(lines)
 
 
-class RejectsFile:
-    """JSON lines: file, position, id, reason and the record exactly as it was read."""
+class RecordsFile:
+    """JSON lines, one per record, truncated when opened."""
 
     def __init__(self, path: str | None):
         self.path = path
@@ -117,15 +144,39 @@ class RejectsFile:
         # Truncated up front so a stale file from an earlier run is never mistaken for this one.
         self._handle = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
 
-    def write(self, file: str, position: str, record_id, reason: str, record, raw=None) -> None:
+    def _line(self, line: dict) -> None:
         self.count += 1
-        if self._handle is None:
-            return
-        line = {"file": file, "position": position, "id": record_id, "reason": reason}
-        line["record"] = record if raw is None else raw
-        self._handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        if self._handle is not None:
+            self._handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+
+    def mark(self) -> tuple[int, int]:
+        return self.count, self._handle.tell() if self._handle is not None else 0
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Take back the lines written since `mark` (a batch that is written again)."""
+        self.count, offset = mark
+        if self._handle is not None:
+            self._handle.seek(offset)
+            self._handle.truncate()
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+class RejectsFile(RecordsFile):
+    """file, position, id, reason and the record exactly as it was read."""
+
+    def write(self, file: str, position: str, record_id, reason: str, record, raw=None) -> None:
+        line = {"file": file, "position": position, "id": record_id, "reason": reason}
+        self._line(line | {"record": record if raw is None else raw})
+
+
+class ConflictsFile(RecordsFile):
+    """file, position, id, reason, which version was kept, and both versions: the legacy record
+    as read and clinic's row as stored (or the file's first copy)."""
+
+    def write(self, file, position, record_id, reason, kept: str, legacy, clinic) -> None:
+        line = {"file": file, "position": position, "id": record_id, "reason": reason}
+        self._line(line | {"kept": kept, "legacy": legacy, "clinic": clinic})

@@ -54,6 +54,11 @@ class Patient(models.Model):
         default=dict, blank=True, help_text="Legacy fields we do not model, kept for export."
     )
 
+    # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
+    # whose values no longer match it was edited in clinic since).
+    legacy_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+    legacy_row_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+
     class Meta:
         ordering = ["name", "id"]
         # (name, id) matches the ordering, so the admin and API page through names on the index.
@@ -102,6 +107,11 @@ class Note(models.Model):
     updated_at = models.DateTimeField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
+    # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
+    # whose values no longer match it was edited in clinic since).
+    legacy_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+    legacy_row_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+
     class Meta:
         ordering = ["-created_at", "id"]
         indexes = [models.Index(fields=["patient", "created_at"]), models.Index(fields=["type"])]
@@ -140,6 +150,11 @@ class HistoryEntry(models.Model):
     created_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     updated_at = models.DateTimeField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+
+    # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
+    # whose values no longer match it was edited in clinic since).
+    legacy_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+    legacy_row_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["-date", "id"]

@@ -49,6 +49,11 @@ class QueueEntry(models.Model):
     room = models.CharField(max_length=32, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
+    # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
+    # whose values no longer match it was edited in clinic since).
+    legacy_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+    legacy_row_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
+
     class Meta:
         ordering = ["-day", "token_number"]
         verbose_name_plural = "queue entries"

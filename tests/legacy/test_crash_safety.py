@@ -32,9 +32,9 @@ def _database_url(tmp_path: Path, name: str) -> str:
 
 
 def _env(url: str) -> dict:
-    # A 0-byte threshold makes even this small dataset a bulk load: a reader process, and
-    # secondary indexes dropped and built at the end.
-    return os.environ | {"DATABASE_URL": url, "CLINIC_IMPORT_LARGE_FILE_BYTES": "0"}
+    # Every first import into an empty table is a bulk load: secondary indexes dropped and
+    # built at the end, so a kill can leave them missing.
+    return os.environ | {"DATABASE_URL": url}
 
 
 def _manage(url: str, *args: str) -> subprocess.CompletedProcess:

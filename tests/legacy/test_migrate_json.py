@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from legacy import bulk, pipeline
+from legacy import bulk
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry
@@ -13,6 +13,11 @@ from tests.factories import PatientFactory
 from tests.legacy.conftest import by_file
 
 pytestmark = pytest.mark.django_db
+
+
+def conflicts_of(tmp_path) -> list[dict]:
+    lines = (tmp_path / "report.conflicts.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
 
 
 def counts():
@@ -50,7 +55,8 @@ def test_the_sample_imports_with_exactly_the_manifest_counts(sample, manifest, m
 def test_every_record_gets_exactly_one_outcome(sample, migrate):
     _, report, rejects = migrate(sample)
     for kind, f in by_file(report).items():
-        assert f["records"] == f["created"] + f["updated"] + f["unchanged"] + f["rejected"]
+        outcomes = f["created"] + f["updated"] + f["unchanged"] + f["rejected"] + f["conflicts"]
+        assert f["records"] == outcomes
         assert f["rejected"] == sum(1 for r in rejects if r["file"] == f"{kind}.json")
     assert report["records"] == 34 + 64 + 42 + 46 + 7
 
@@ -127,8 +133,7 @@ def test_a_rerun_that_changes_nothing_leaves_the_queue_day_versions_alone(sample
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_large_first_import_builds_secondary_indexes_at_the_end(sample, migrate, monkeypatch):
-    monkeypatch.setattr(pipeline, "LARGE_FILE_BYTES", 0)
+def test_a_first_import_builds_secondary_indexes_at_the_end(sample, migrate, monkeypatch):
     deferred, real = [], bulk._drop_indexes
 
     def spy(model):
@@ -168,7 +173,7 @@ def test_a_token_taken_on_that_day_is_renumbered_and_kept_on_rerun(tmp_path, mig
     assert by_file(again)["queue"]["unchanged"] == 3
 
 
-def test_a_queue_id_written_twice_differently_keeps_the_first(tmp_path, migrate):
+def test_a_queue_id_written_twice_differently_keeps_the_first_as_a_conflict(tmp_path, migrate):
     patient = PatientFactory(pk="PAT_A")
     entry = {
         "queue_id": "Q_1",
@@ -181,8 +186,15 @@ def test_a_queue_id_written_twice_differently_keeps_the_first(tmp_path, migrate)
     code, report, rejects = migrate(tmp_path / "queue.json")
     assert code == 1
     assert QueueEntry.objects.get().status == "waiting"
-    assert [r["position"] for r in rejects] == ["item 1"]
-    assert by_file(report)["queue"]["warning_counts"] == {"duplicate_queue_id_rejected": 1}
+    assert rejects == []
+    f = by_file(report)["queue"]
+    assert (f["created"], f["conflicts"], f["warning_counts"]) == (1, 1, {"conflict": 1})
+    (conflict,) = conflicts_of(tmp_path)
+    assert (conflict["position"], conflict["legacy"]["status"]) == ("item 1", "completed")
+    # A re-run reports the same, and takes no second token for the copy.
+    code, again, _ = migrate(tmp_path / "queue.json")
+    assert by_file(again)["queue"]["conflicts"] == 1
+    assert DailyTokenCounter.objects.get().last_token == 1
 
 
 def test_episodes_match_the_mrn_to_a_uhid_then_to_a_patient_id(tmp_path, migrate):
@@ -218,14 +230,18 @@ def test_a_cut_off_file_exits_2_with_the_byte_offset_and_keeps_earlier_files(sam
     assert Patient.objects.count() == 31
 
 
-def test_unknown_file_names_and_bad_options_are_command_errors(tmp_path):
+def test_unknown_file_names_and_bad_options_are_command_errors_with_exit_2(tmp_path):
     (tmp_path / "people.json").write_text("[]")
-    with pytest.raises(CommandError, match="cannot tell what it holds"):
-        call_command("migrate_json", str(tmp_path / "people.json"))
-    with pytest.raises(CommandError, match="--only"):
-        call_command("migrate_json", str(tmp_path), only="people")
-    with pytest.raises(CommandError, match="No legacy files"):
-        call_command("migrate_json", str(tmp_path))
+    for paths, options, message in [
+        (["people.json"], {}, "cannot tell what it holds"),
+        (["."], {"only": "people"}, "--only"),
+        (["."], {}, "No legacy files"),
+        (["."], {"batch_size": 0}, "--batch-size"),
+        (["nowhere"], {}, "nowhere: no such file or directory"),
+    ]:
+        with pytest.raises(CommandError, match=message) as error:
+            call_command("migrate_json", *(str(tmp_path / p) for p in paths), **options)
+        assert error.value.returncode == 2
 
 
 def test_the_import_never_lowers_a_counter_live_desks_have_moved_on(tmp_path, migrate):
@@ -245,50 +261,60 @@ def test_the_import_never_lowers_a_counter_live_desks_have_moved_on(tmp_path, mi
     assert DailyTokenCounter.objects.get(day=day).last_token == 11
 
 
-def test_a_repeated_patient_whose_later_copy_takes_a_held_uhid_keeps_the_first_copy(
-    tmp_path, migrate
-):
-    PatientFactory(pk="PAT_Q", uhid="111")
+def test_a_patient_id_twice_with_different_data_is_a_conflict_never_an_overwrite(tmp_path, migrate):
     first = {"patient_id": "PAT_P", "name": "Asha Rao", "uhid": "222"}
-    patients = [first, first | {"uhid": "111"}]
+    patients = [first, first | {"name": "Someone Else"}, first]
     (tmp_path / "patients.json").write_text(json.dumps(patients))
     code, report, rejects = migrate(tmp_path / "patients.json")
-    assert code == 1
-    assert [(r["position"], r["reason"]) for r in rejects] == [
-        ("item 1", "UHID 111 already belongs to patient PAT_Q")
-    ]
-    assert Patient.objects.get(pk="PAT_P").uhid == "222"
+    assert code == 1 and rejects == []
+    assert Patient.objects.get(pk="PAT_P").name == "Asha Rao"
     f = by_file(report)["patients"]
-    assert (f["created"], f["rejected"], f["records"]) == (1, 1, 2)
+    assert (f["created"], f["conflicts"], f["unchanged"], f["records"]) == (1, 1, 1, 3)
+    assert f["warning_counts"] == {"conflict": 1, "duplicate_merged": 1}
+    (conflict,) = conflicts_of(tmp_path)
+    assert (conflict["id"], conflict["legacy"]["name"]) == ("PAT_P", "Someone Else")
 
 
-def test_a_repeated_note_whose_later_copy_names_an_unknown_patient_keeps_the_first_copy(
-    tmp_path, migrate
-):
+def test_a_note_id_reused_under_another_patient_in_one_file_is_a_conflict(tmp_path, migrate):
     PatientFactory(pk="PAT_A")
+    PatientFactory(pk="PAT_B")
     first = {"note_id": "NOTE_1", "patient_id": "PAT_A", "content": "first"}
-    notes = [first, first | {"patient_id": "PAT_NOBODY"}]
+    notes = [first, first | {"patient_id": "PAT_B"}]
     (tmp_path / "notes.json").write_text(json.dumps(notes))
     code, report, rejects = migrate(tmp_path / "notes.json")
-    assert code == 1
-    assert [r["position"] for r in rejects] == ["item 1"]
+    assert code == 1 and rejects == []
     assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
     f = by_file(report)["notes"]
-    assert (f["created"], f["rejected"], f["records"]) == (1, 1, 2)
+    assert (f["created"], f["conflicts"], f["records"]) == (1, 1, 2)
 
 
-def test_a_changed_note_that_now_names_an_unknown_patient_is_rejected_and_left_as_stored(
-    tmp_path, migrate
-):
+def test_a_note_id_reused_under_another_patient_on_a_rerun_is_never_moved(tmp_path, migrate):
+    PatientFactory(pk="PAT_A")
+    PatientFactory(pk="PAT_B")
+    note = {"note_id": "NOTE_1", "patient_id": "PAT_A", "content": "first"}
+    (tmp_path / "notes.json").write_text(json.dumps([note]))
+    migrate(tmp_path / "notes.json")
+    (tmp_path / "notes.json").write_text(json.dumps([note | {"patient_id": "PAT_B"}]))
+    for prefer in ("clinic", "legacy"):
+        code, report, _ = migrate(tmp_path / "notes.json", prefer=prefer)
+        assert code == 1 and by_file(report)["notes"]["conflicts"] == 1
+        assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
+    (conflict,) = conflicts_of(tmp_path)
+    assert "never moved" in conflict["reason"]
+    assert conflict["clinic"]["patient_id"] == "PAT_A"
+
+
+def test_a_changed_note_that_now_names_an_unknown_patient_is_left_as_stored(tmp_path, migrate):
     PatientFactory(pk="PAT_A")
     note = {"note_id": "NOTE_1", "patient_id": "PAT_A", "content": "first"}
     (tmp_path / "notes.json").write_text(json.dumps([note]))
     migrate(tmp_path / "notes.json")
     (tmp_path / "notes.json").write_text(json.dumps([note | {"patient_id": "PAT_GONE"}]))
-    code, report, rejects = migrate(tmp_path / "notes.json")
+    code, report, _ = migrate(tmp_path / "notes.json")
     assert code == 1
-    assert rejects[0]["reason"] == (
-        "the note names patient PAT_GONE, who is not in patients.json or the database"
+    (conflict,) = conflicts_of(tmp_path)
+    assert conflict["reason"] == (
+        "the note belongs to PAT_A in clinic; the file names PAT_GONE: it is never moved"
     )
     assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
-    assert by_file(report)["notes"]["rejected"] == 1
+    assert by_file(report)["notes"]["conflicts"] == 1

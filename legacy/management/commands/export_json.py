@@ -6,7 +6,7 @@ An operator command like migrate_json: it runs with the database's own rights, n
 from django.core.management.base import BaseCommand, CommandError
 
 from legacy.export import export_all
-from legacy.importer import ORDER
+from legacy.kinds import NAMES as ORDER
 
 
 class Command(BaseCommand):

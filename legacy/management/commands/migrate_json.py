@@ -1,7 +1,8 @@
 """Import a clinic's legacy JSON files (see docs/migrating.md).
 
 Exit codes: 0 every record imported (created, updated or unchanged); 1 some records were
-rejected (listed in the rejects file); 2 the import stopped: bad arguments, or a file that is
+rejected or in conflict (listed in the rejects and conflicts files); 2 the import stopped or
+never started: bad arguments, a path that does not exist or cannot be read, or a file that is
 not JSON or is cut off (the byte offset is printed; batches before it are kept).
 An operator command: it runs with the database's own rights, no role check.
 """
@@ -12,8 +13,13 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from legacy.importer import ORDER, Importer, find_files
-from legacy.report import RejectsFile
+from legacy.importer import Importer, PathError, find_files
+from legacy.kinds import NAMES
+from legacy.report import ConflictsFile, RejectsFile
+
+
+def _usage(message: str) -> CommandError:
+    return CommandError(message, returncode=2)
 
 
 class Command(BaseCommand):
@@ -22,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="a directory of legacy files, or files")
         parser.add_argument("--dry-run", action="store_true", help="write nothing; report")
-        parser.add_argument("--only", help=f"comma-separated subset of {','.join(ORDER)}")
+        parser.add_argument("--only", help=f"comma-separated subset of {','.join(NAMES)}")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--report", help="write the report as JSON to this file")
         parser.add_argument(
@@ -30,35 +36,55 @@ class Command(BaseCommand):
             help="rejected records as JSON lines (default: next to --report, "
             "else ./migrate_json.rejects.jsonl)",
         )
+        parser.add_argument(
+            "--conflicts",
+            help="records changed both in clinic and in the legacy files, with both versions, "
+            "as JSON lines (default: beside the rejects file, .conflicts.jsonl)",
+        )
+        parser.add_argument(
+            "--prefer",
+            choices=["clinic", "legacy"],
+            default="clinic",
+            help="which version a conflict keeps (default: clinic's)",
+        )
 
     def handle(self, *args, **options):
         only = set(options["only"].split(",")) if options["only"] else None
-        if only and only - set(ORDER):
-            raise CommandError(f"--only accepts {', '.join(ORDER)}")
+        if only and only - set(NAMES):
+            raise _usage(f"--only accepts {', '.join(NAMES)}")
         if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
+            raise _usage("--batch-size must be at least 1")
         try:
             files = find_files(options["paths"], only)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        except PathError as exc:
+            raise _usage(str(exc)) from exc
         if not files:
-            raise CommandError("No legacy files found (expected patients.json, queue.json, …).")
+            raise _usage("No legacy files found (expected patients.json, queue.json, …).")
         rejects_path = options["rejects"] or (
             f"{options['report'].removesuffix('.json')}.rejects.jsonl"
             if options["report"]
             else "migrate_json.rejects.jsonl"
         )
-        rejects = RejectsFile(rejects_path)
+        conflicts_path = options["conflicts"] or (
+            f"{rejects_path.removesuffix('.jsonl').removesuffix('.rejects')}.conflicts.jsonl"
+        )
+        try:
+            rejects, conflicts = RejectsFile(rejects_path), ConflictsFile(conflicts_path)
+        except OSError as exc:
+            raise _usage(f"Cannot write the rejects or conflicts file: {exc}") from exc
         importer = Importer(
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
             rejects=rejects,
+            conflicts=conflicts,
+            prefer=options["prefer"],
             on_batch=self._progress_printer(options["verbosity"]),
         )
         try:
             report = importer.run(files)
         finally:
             rejects.close()
+            conflicts.close()
         self._finish(report, options)
         if report.exit_code:
             sys.exit(report.exit_code)
@@ -106,6 +132,13 @@ class Command(BaseCommand):
         if report.rejected and verbosity >= 1:
             self.stderr.write(
                 self.style.WARNING(f"{report.rejected} records rejected; see {report.rejects_file}")
+            )
+        if report.conflicts and verbosity >= 1:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{report.conflicts} records changed both here and in the legacy files "
+                    f"(clinic's version kept unless --prefer legacy); see {report.conflicts_file}"
+                )
             )
         for fr in report.files:
             if fr.error:
