@@ -6,17 +6,17 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queue_app', '0002_queue_live'),
+        ('oncology', '0006_child_ordering_by_episode_column'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='queueentry',
+            model_name='episode',
             name='legacy_fingerprint',
             field=models.CharField(blank=True, editable=False, max_length=32),
         ),
         migrations.AddField(
-            model_name='queueentry',
+            model_name='episode',
             name='legacy_row_fingerprint',
             field=models.CharField(blank=True, editable=False, max_length=32),
         ),

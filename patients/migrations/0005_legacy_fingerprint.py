@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0003_registry_and_legacy_fields'),
+        ('patients', '0004_primary_key_as_mongodb_id'),
     ]
 
     operations = [

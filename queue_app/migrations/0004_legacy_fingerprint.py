@@ -6,17 +6,17 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oncology', '0004_episode_lookups_by_composite_index'),
+        ('queue_app', '0003_primary_key_as_mongodb_id'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='episode',
+            model_name='queueentry',
             name='legacy_fingerprint',
             field=models.CharField(blank=True, editable=False, max_length=32),
         ),
         migrations.AddField(
-            model_name='episode',
+            model_name='queueentry',
             name='legacy_row_fingerprint',
             field=models.CharField(blank=True, editable=False, max_length=32),
         ),
