@@ -32,8 +32,11 @@ def test_content_nested_deeper_than_the_limit_rejects_that_line_alone(tmp_path):
     too_deep = "[" * 10_000 + "]" * 10_000
     text = lines(PATIENT, '{"patient_id": "PAT_2", "name": "B", "x": ' + too_deep + "}", PATIENT)
     items = read(tmp_path, text)
-    assert [i.error for i in items] == [None, f"the record is nested deeper than {MAX_DEPTH} levels",
-                                        None]  # fmt: skip
+    assert [i.error for i in items] == [
+        None,
+        f"the record is nested deeper than {MAX_DEPTH} levels",
+        None,
+    ]
     assert items[1].raw.startswith('{"patient_id": "PAT_2"')
 
 
@@ -50,9 +53,14 @@ def test_content_nested_deeper_than_the_limit_in_an_array_is_one_reject(tmp_path
 
 @pytest.mark.parametrize(
     "value",
-    [{"$numberLong": "12x"}, {"$date": {"$numberLong": "soon"}}, {"$date": {"$numberLong": "9" * 30}},
-     {"$numberInt": None}, {"$date": []}],
-)  # fmt: skip
+    [
+        {"$numberLong": "12x"},
+        {"$date": {"$numberLong": "soon"}},
+        {"$date": {"$numberLong": "9" * 30}},
+        {"$numberInt": None},
+        {"$date": []},
+    ],
+)
 def test_a_malformed_extended_json_value_rejects_that_record_alone(tmp_path, value):
     good = {"_id": {"$oid": "a" * 24}, "cycles": {"$numberInt": "3"}}
     items = read(tmp_path, lines(good, {"_id": {"$oid": "b" * 24}, "x": value}, good), "episodes")
@@ -118,8 +126,11 @@ def test_nan_and_infinity_survive_json_lines_and_extended_json(tmp_path):
     (item,) = read(tmp_path, '{"patient_id": "PAT_1", "n": NaN, "i": [Infinity, -Infinity]}\n')
     assert item.record["n"] != item.record["n"]  # NaN
     assert item.record["i"] == [{"$numberDouble": "Infinity"}, {"$numberDouble": "-Infinity"}]
-    ext = {"_id": {"$oid": "a" * 24}, "dose": {"$numberDouble": "NaN"},
-           "treatments": [{"dose": {"$numberDouble": "Infinity"}}]}  # fmt: skip
+    ext = {
+        "_id": {"$oid": "a" * 24},
+        "dose": {"$numberDouble": "NaN"},
+        "treatments": [{"dose": {"$numberDouble": "Infinity"}}],
+    }
     item, _ = read(tmp_path, lines(ext, ext), "episodes")
     assert item.record["dose"] != item.record["dose"]
     assert item.record["treatments"] == [{"dose": {"$numberDouble": "Infinity"}}]
