@@ -70,10 +70,16 @@ def json_safe(value):
 def settle(record, extended: bool = False):
     """The record with Extended JSON made plain (if `extended`), numbers exact and JSON-safe
     below the top level. Raises `TooDeep` or `BadValue`; never changes `record` in place."""
+    if type(record) is dict and not extended:  # the common flat record: nothing to do
+        for value in record.values():
+            if type(value) not in _FLAT:
+                return _settle(record, 1, extended)
+        return record
     return _settle(record, 1, extended)
 
 
 _SCALARS = frozenset({str, bool, type(None)})
+_FLAT = frozenset({str, bool, type(None), int, float})  # as they stay at the record's level
 
 
 def _settle(value, depth: int, ext: bool):
