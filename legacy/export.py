@@ -67,12 +67,14 @@ def queue() -> Iterator[dict]:
 
 
 def notes() -> Iterator[tuple[str, dict]]:
-    fields = ["id", "patient_id", "type", "content", "audio_file_url", "created_by",
-              "created_at", "updated_at", "extra"]  # fmt: skip
+    fields = ["id", "patient_id", "type", "content", "audio_file_url", "transcript", "language",
+              "created_by", "created_at", "updated_at", "extra"]  # fmt: skip
     for row in _rows(Note, fields, ["patient_id", "created_at", "id"]):
         record = {
             "note_id": row["id"], "type": row["type"], "content": row["content"],
-            "audio_file_url": row["audio_file_url"] or None, "created_by": row["created_by"],
+            "audio_file_url": row["audio_file_url"] or None,
+            "transcript": row["transcript"] or None, "language": row["language"] or None,
+            "created_by": row["created_by"],
             "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
         }  # fmt: skip
         yield row["patient_id"], _with_extra(record, row["extra"])
@@ -80,12 +82,13 @@ def notes() -> Iterator[tuple[str, dict]]:
 
 def history() -> Iterator[dict]:
     fields = ["id", "patient_id", "type", "date", "content", "source", "document_id",
-              "created_at", "updated_at", "extra"]  # fmt: skip
+              "batch_id", "created_at", "updated_at", "extra"]  # fmt: skip
     for row in _rows(HistoryEntry, fields, ["patient_id", "date", "id"]):
         record = {
             "history_id": row["id"], "patient_id": row["patient_id"], "type": row["type"],
             "date": iso(row["date"]), "content": row["content"], "source": row["source"] or None,
-            "document_id": row["document_id"] or None, "created_at": iso(row["created_at"]),
+            "document_id": row["document_id"] or None, "batch_id": row["batch_id"] or None,
+            "created_at": iso(row["created_at"]),
             "updated_at": iso(row["updated_at"]),
         }  # fmt: skip
         yield _with_extra(record, row["extra"])
@@ -130,7 +133,17 @@ def episodes() -> Iterator[dict]:
         yield _with_extra(record, row["extra"])
 
 
+_DECIMAL = re.compile(r'\{"\$numberDecimal": "(-?[0-9][0-9.eE+-]*)"\}')
+
+
 def _dump(value) -> str:
+    # A number kept exactly (legacy.values: `{"$numberDecimal": "1E+400"}`) is written as the
+    # bare number it came as; Extended JSON lines keep the marker (`extended`).
+    text = json.dumps(value, ensure_ascii=False)
+    return _DECIMAL.sub(r"\1", text) if "$numberDecimal" in text else text
+
+
+def _dump_extended(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -168,7 +181,7 @@ def write_lines(path: str, records: Iterable[dict]) -> int:
     count = 0
     with open(path, "w", encoding="utf-8") as out:
         for record in records:
-            out.write(_dump(record) + "\n")
+            out.write(_dump_extended(record) + "\n")
             count += 1
     return count
 

@@ -124,7 +124,7 @@ class Importer:
                         self.fresh = not kind.model.objects.exists()
                         if kind.before_file:
                             kind.before_file(self, path)
-                        for items in self._item_batches(path, name):
+                        for items in self._item_batches(path, name, fr):
                             self._batch(kind, items, fr, seen)
                             self.on_batch(fr)
                             tick()
@@ -136,12 +136,17 @@ class Importer:
         report.finish()
         return report
 
-    def _item_batches(self, path: str, name: str) -> Iterator[list[Item]]:
+    def _item_batches(self, path: str, name: str, fr: FileReport) -> Iterator[list[Item]]:
         """The file's items, a batch at a time; a `ReadError` comes after the batch that holds
-        everything read before the failure point."""
+        everything read before the failure point. What the reader passes over (keys beside a
+        wrapper's records) is a warning in the file's report."""
         batch = []
+
+        def not_read(message: str) -> None:
+            fr.warn("not_read", "", "", message)
+
         try:
-            for item in read_items(path, name):
+            for item in read_items(path, name, on_warning=not_read):
                 batch.append(item)
                 if len(batch) >= self.batch_size:
                     yield batch

@@ -4,19 +4,33 @@ Rules (LEGACY_FORMATS.md): timestamps become aware UTC datetimes (no offset = cl
 `TIME_ZONE`; a plain date = local midnight); null, missing and "" mean unknown; a number where
 an ID or text is expected is read as its decimal string; gender codes become M/F/O; fields we
 do not model go to `extra`. A timestamp missing from the file is left out of the row, so a
-new record gets "now" and a re-import does not touch the stored value.
+new record gets "now" and a re-import does not touch the stored value. A timestamp outside the
+years MIN_YEAR..MAX_YEAR (`0001-01-01`, a placeholder) is a reject, as is an invalid one.
+
+The OPD system's own shapes (LEGACY_FORMATS.md, "Real shapes"): a note's `soap_note` becomes a
+SOAP note's content (the four boxes, chief_complaint, medications), its language the note's
+language, `transcript` and `audio_file` the note's transcript and audio reference; a history
+entry of type `comprehensive_timeline` (an AI summary of a document batch) keeps its summary
+and counts in `content` and its batch in `batch_id`, and is dated by `created_at` when it has
+no `date`; queue status `in_progress` reads as `in_consultation`.
+
+A value read differently from how it is written is reported in the row's `_notes` (a list of
+short strings), which the importer pops and counts; it is never a column.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import zoneinfo
+from decimal import Decimal
 from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from clinic.ids import derived_id
+from legacy.values import json_safe
 from patients.models import validate_uhid
 
 
@@ -32,9 +46,18 @@ QUEUE_STATUSES = {
 }  # fmt: skip
 PRIORITIES = {"normal", "urgent", "emergency"}
 NOTE_TYPES = {"SOAP", "audio_transcription", "manual"}
-HISTORY_TYPES = {"prescription", "diagnosis", "visit", "lab_result"}
+TIMELINE = "comprehensive_timeline"
+HISTORY_TYPES = {"prescription", "diagnosis", "visit", "lab_result", TIMELINE}
 HISTORY_SOURCES = {"digitizer", "manual", "import"}
 EPISODE_STATUSES = {"active", "completed", "cancelled"}
+QUEUE_OLD_STATUSES = {"in_progress": "in_consultation"}
+MIN_YEAR, MAX_YEAR = 1800, 2200
+SOAP_KEYS = ("subjective", "objective", "assessment", "plan", "chief_complaint", "medications")
+# A timeline summary's own fields → the key `content` keeps them under.
+TIMELINE_CONTENT = {
+    "timeline_summary": "summary", "document_count": "document_count",
+    "event_count": "event_count", "current_medications_count": "current_medications_count",
+}  # fmt: skip
 
 PATIENT_FIELDS = {
     "patient_id",
@@ -53,10 +76,11 @@ QUEUE_FIELDS = {
 }  # fmt: skip
 NOTE_FIELDS = {
     "note_id", "patient_id", "type", "content", "audio_file_url", "created_by", "created_at",
-    "updated_at",
+    "updated_at", "transcript", "language",
 }  # fmt: skip
+OPD_NOTE_FIELDS = {"soap_note"}
 HISTORY_FIELDS = {
-    "history_id", "patient_id", "type", "date", "content", "source", "document_id",
+    "history_id", "patient_id", "type", "date", "content", "source", "document_id", "batch_id",
     "created_at", "updated_at",
 }  # fmt: skip
 EPISODE_DATES = ("referral_date", "first_seen_date", "mdt_discussion_date")
@@ -80,6 +104,10 @@ def timestamp(value, field: str) -> datetime.datetime | None:
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
         raise Rejected(f"{field} is not a date or time: {value!r}") from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise Rejected(
+            f"{field} {value!r} is outside the years {MIN_YEAR}-{MAX_YEAR} (a placeholder date?)"
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_zone())
     return moment.astimezone(datetime.UTC)
@@ -90,7 +118,9 @@ def text(value, field: str) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Rejected(f"{field} should be text, not {value!r}")
         return _number_text(value)
     raise Rejected(f"{field} should be text, not {type(value).__name__}")
 
@@ -105,6 +135,8 @@ def identifier(value, field: str) -> str:
 def _number_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # 1E+13, as a number-typed UHID may be written
     return str(value)
 
 
@@ -126,7 +158,7 @@ def _whole(value, field: str) -> int:
         if isinstance(number, bool) or not float(number).is_integer():
             raise ValueError
         return int(number)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Rejected(f"{field} is not a whole number: {value!r}") from None
 
 
@@ -141,7 +173,8 @@ def _choice(value, field: str, allowed: set[str], default: str) -> str:
 def _extra(record: dict, known: set[str]) -> dict:
     if record.keys() <= known:  # most records have no extra fields: skip the copy
         return {}
-    return {k: v for k, v in record.items() if k not in known}
+    # Values inside objects and arrays are JSON-safe already (legacy.values.settle).
+    return {k: json_safe(v) for k, v in record.items() if k not in known}
 
 
 def _times(row: dict, record: dict, names) -> dict:
@@ -191,7 +224,10 @@ def queue_entry(record, key: str | None = None) -> dict:
     token = _int(record.get("token_number"), "token_number", 1, 2**31 - 1)
     if token is None:
         raise Rejected("the queue entry has no token_number")
-    status = record.get("status")
+    status, notes = record.get("status"), []
+    if status in QUEUE_OLD_STATUSES:
+        status = QUEUE_OLD_STATUSES[status]
+        notes.append(f"status {record['status']} read as {status}")
     if status not in QUEUE_STATUSES:
         raise Rejected(f"status {status!r} is not one of {', '.join(sorted(QUEUE_STATUSES))}")
     row = {
@@ -207,6 +243,8 @@ def queue_entry(record, key: str | None = None) -> dict:
     }
     for name in QUEUE_TIMES:
         row[name] = timestamp(record.get(name), name)
+    if notes:
+        row["_notes"] = notes
     return row
 
 
@@ -221,17 +259,33 @@ def note(record, key: str | None = None) -> dict:
         raise Rejected("the note is not a JSON object")
     patient_id = identifier(key if key is not None else record.get("patient_id"), "patient_id")
     content = record.get("content")
+    language = text(record.get("language"), "language").strip()
+    known = NOTE_FIELDS
+    soap = record.get("soap_note")
+    if isinstance(soap, dict) and content in (None, "", {}):
+        # The OPD system's note: SOAP boxes plus chief complaint and medications.
+        known = NOTE_FIELDS | OPD_NOTE_FIELDS
+        content = {k: json_safe(v) for k, v in soap.items() if k != "language"}
+        language = language or text(soap.get("language"), "soap_note.language").strip()
+    audio = record.get("audio_file_url")
+    if not audio and record.get("audio_file"):  # the OPD system's uploads-folder file name
+        audio, known = record["audio_file"], known | {"audio_file"}
+    if len(language) > 16:  # not a language code: kept with the note's content
+        content = {**(content if isinstance(content, dict) else {}), "language": language}
+        language = ""
     default_type = "SOAP" if isinstance(content, dict) else "manual"
     row = {
         "id": text(record.get("note_id"), "note_id").strip()
         or _derived("NOTE", patient_id, record, "note_id"),
         "patient_id": patient_id,
         "type": _choice(record.get("type"), "type", NOTE_TYPES, default_type),
-        "content": {} if content is None else content,
-        "audio_file_url": text(record.get("audio_file_url"), "audio_file_url"),
+        "content": {} if content is None else json_safe(content),
+        "audio_file_url": text(audio, "audio_file_url"),
+        "transcript": text(record.get("transcript"), "transcript"),
+        "language": language,
         "created_by": text(record.get("created_by"), "created_by"),
         "updated_at": timestamp(record.get("updated_at"), "updated_at"),
-        "extra": _extra(record, NOTE_FIELDS),
+        "extra": _extra(record, known),
     }
     return _times(row, record, ("created_at",))
 
@@ -244,19 +298,33 @@ def history_entry(record, key: str | None = None) -> dict:
     if kind not in HISTORY_TYPES:
         raise Rejected(f"type {kind!r} is not one of {', '.join(sorted(HISTORY_TYPES))}")
     content = record.get("content")
+    content = {} if content is None else json_safe(content)
+    created_at = timestamp(record.get("created_at"), "created_at")
+    date = timestamp(record.get("date"), "date")
+    known = HISTORY_FIELDS
+    if kind == TIMELINE:
+        # An AI summary of a document batch: its summary and counts are its content.
+        known = HISTORY_FIELDS | TIMELINE_CONTENT.keys()
+        summary = {to: json_safe(record[name]) for name, to in TIMELINE_CONTENT.items()
+                   if name in record}  # fmt: skip
+        if summary:
+            content = {**content, **summary} if isinstance(content, dict) else {
+                "content": content, **summary}  # fmt: skip
+        date = date or created_at
     row = {
         "id": text(record.get("history_id"), "history_id").strip()
         or _derived("HIST", patient_id, record, "history_id"),
         "patient_id": patient_id,
         "type": kind,
-        "date": timestamp(record.get("date"), "date"),
-        "content": {} if content is None else content,
+        "date": date,
+        "content": content,
         "source": _choice(record.get("source"), "source", HISTORY_SOURCES, ""),
         "document_id": text(record.get("document_id"), "document_id"),
+        "batch_id": text(record.get("batch_id"), "batch_id"),
         # Unlike a note's, a history entry's created_at may be unknown (null), as it came.
-        "created_at": timestamp(record.get("created_at"), "created_at"),
+        "created_at": created_at,
         "updated_at": timestamp(record.get("updated_at"), "updated_at"),
-        "extra": _extra(record, HISTORY_FIELDS),
+        "extra": _extra(record, known),
     }
     return row
 

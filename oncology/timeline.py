@@ -24,6 +24,9 @@ class TimelineEntry:
     object_id: str
     title: str
     detail: str = ""
+    # Labelled facts shown under the detail: a note's chief complaint, medications, language
+    # and transcript; a timeline summary's document and event counts.
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 def _episodes(patient_id: str):
@@ -76,32 +79,63 @@ def _treatments(patient_id: str):
         )
 
 
+TIMELINE_COUNTS = (
+    ("document_count", "Documents"),
+    ("event_count", "Events"),
+    ("current_medications_count", "Current medications"),
+)
+
+
+def _listed(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
+
+
 def _history(patient_id: str):
     rows = HistoryEntry.objects.filter(patient_id=patient_id).values(
-        "id", "type", "date", "content"
+        "id", "type", "date", "content", "batch_id"
     )
     for row in rows:
         content = row["content"] if isinstance(row["content"], dict) else {}
-        parts = [*content.get("diagnoses", []), *content.get("medications", [])]
-        detail = "; ".join(map(str, parts)) or str(content.get("notes", ""))
+        facts = ()
+        if row["type"] == HistoryEntry.Type.TIMELINE_SUMMARY:
+            detail = str(content.get("summary") or "")[:1000]
+            facts = tuple(
+                (label, str(content[key])) for key, label in TIMELINE_COUNTS if key in content
+            ) + ((("Batch", row["batch_id"]),) if row["batch_id"] else ())
+        else:
+            parts = [*content.get("diagnoses", []), *content.get("medications", [])]
+            detail = ("; ".join(map(str, parts)) or str(content.get("notes", "")))[:200]
         yield TimelineEntry(
             row["date"],
             "history",
             "patients.historyentry",
             row["id"],
             HistoryEntry.Type(row["type"]).label,
-            detail[:200],
+            detail,
+            facts,
         )
 
 
 def _notes(patient_id: str):
     rows = Note.objects.filter(patient_id=patient_id).values(
-        "id", "type", "created_at", "created_by", "content"
+        "id", "type", "created_at", "created_by", "content", "language", "transcript"
     )
     for row in rows:
-        content = row["content"]
+        content, facts = row["content"], []
         if isinstance(content, dict):
+            facts = [
+                (label, _listed(content.get(key)))
+                for key, label in (
+                    ("chief_complaint", "Chief complaint"),
+                    ("medications", "Medications"),
+                )
+                if content.get(key)
+            ]
             content = content.get("assessment") or content.get("subjective") or ""
+        if row["language"]:
+            facts.append(("Language", row["language"]))
+        if row["transcript"]:
+            facts.append(("Transcript", row["transcript"].strip()[:300]))
         by = f" by {row['created_by']}" if row["created_by"] else ""
         yield TimelineEntry(
             row["created_at"],
@@ -110,6 +144,7 @@ def _notes(patient_id: str):
             row["id"],
             f"{Note.Type(row['type']).label}{by}",
             str(content)[:200],
+            tuple(facts),
         )
 
 

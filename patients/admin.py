@@ -58,6 +58,9 @@ def patient_search(term: str) -> Q:
 
 
 SOAP_PARTS = ["subjective", "objective", "assessment", "plan"]
+# Also in a SOAP note's content (the OPD system's notes): shown as boxes, not JSON.
+NOTE_EXTRAS = ["chief_complaint", "medications"]
+NOTE_TEXT = ["language", "transcript"]
 
 
 def _soap_box() -> forms.CharField:
@@ -71,10 +74,16 @@ class NoteForm(forms.ModelForm):
     objective = _soap_box()
     assessment = _soap_box()
     plan = _soap_box()
+    chief_complaint = forms.CharField(required=False, max_length=500)
+    medications = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="One medication per line.",
+    )
 
     class Meta:
         model = Note
-        fields = ["type", *SOAP_PARTS, "content", "audio_file_url"]
+        fields = ["type", *SOAP_PARTS, *NOTE_EXTRAS, "content", "audio_file_url", *NOTE_TEXT]
         labels = {"content": "Other content (JSON)"}
         help_texts = {
             "content": "SOAP notes: anything besides the four boxes. "
@@ -87,7 +96,14 @@ class NoteForm(forms.ModelForm):
         if isinstance(content, dict):
             for part in SOAP_PARTS:
                 self.initial.setdefault(part, content.get(part, ""))
-            self.initial["content"] = {k: v for k, v in content.items() if k not in SOAP_PARTS}
+            self.initial.setdefault("chief_complaint", content.get("chief_complaint") or "")
+            medications = content.get("medications") or []
+            self.initial.setdefault(
+                "medications",
+                "\n".join(map(str, medications)) if isinstance(medications, list) else medications,
+            )
+            boxes = {*SOAP_PARTS, *NOTE_EXTRAS}
+            self.initial["content"] = {k: v for k, v in content.items() if k not in boxes}
 
     def clean(self):
         cleaned = super().clean()
@@ -96,6 +112,11 @@ class NoteForm(forms.ModelForm):
         other = cleaned.get("content")
         other = {} if other in (None, "") else other
         parts = {p: cleaned[p].strip() for p in SOAP_PARTS if (cleaned.get(p) or "").strip()}
+        if (cleaned.get("chief_complaint") or "").strip():
+            parts["chief_complaint"] = cleaned["chief_complaint"].strip()
+        medications = [m.strip() for m in (cleaned.get("medications") or "").splitlines()]
+        if any(medications):
+            parts["medications"] = [m for m in medications if m]
         if not isinstance(other, dict):  # free text, as legacy transcriptions have it
             if not parts:
                 return cleaned
@@ -120,20 +141,51 @@ class SoapDisplay:
     assessment = _soap_part("assessment")
     plan = _soap_part("plan")
 
+    @admin.display(description="Chief complaint")
+    def chief_complaint(self, obj):
+        return obj.content.get("chief_complaint", "") if isinstance(obj.content, dict) else ""
+
+    @admin.display(description="Medications")
+    def medications(self, obj):
+        value = obj.content.get("medications", "") if isinstance(obj.content, dict) else ""
+        return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
+class SummaryDisplay:
+    """An AI timeline summary's text and counts (from `content`), read-only."""
+
+    @admin.display(description="Summary")
+    def timeline_summary(self, obj):
+        content = obj.content if isinstance(obj.content, dict) else {}
+        if obj.type != HistoryEntry.Type.TIMELINE_SUMMARY or not content.get("summary"):
+            return ""
+        counts = [
+            f"{label}: {content[key]}"
+            for key, label in (
+                ("document_count", "documents"),
+                ("event_count", "events"),
+                ("current_medications_count", "current medications"),
+            )
+            if key in content
+        ]
+        return f"{content['summary']} ({', '.join(counts)})" if counts else content["summary"]
+
 
 class NoteInline(SoapDisplay, admin.StackedInline):
     model = Note
     form = NoteForm
     extra = 0
-    fields = ["type", *SOAP_PARTS, "content", "audio_file_url", "created_by", "created_at"]
+    fields = ["type", *SOAP_PARTS, *NOTE_EXTRAS, "content", "audio_file_url", *NOTE_TEXT,
+              "created_by", "created_at"]  # fmt: skip
     readonly_fields = ["created_by", "created_at"]
     show_change_link = True
 
 
-class HistoryEntryInline(admin.TabularInline):
+class HistoryEntryInline(SummaryDisplay, admin.TabularInline):
     model = HistoryEntry
     extra = 0
-    fields = ["type", "date", "content", "source", "document_id"]
+    fields = ["type", "date", "timeline_summary", "content", "source", "document_id", "batch_id"]
+    readonly_fields = ["timeline_summary"]
     show_change_link = True
 
 
@@ -223,8 +275,10 @@ class NoteAdmin(SoapDisplay, PatientChildAdmin):
         "patient",
         "type",
         *SOAP_PARTS,
+        *NOTE_EXTRAS,
         "content",
         "audio_file_url",
+        *NOTE_TEXT,
         "created_by",
         *PatientChildAdmin.readonly_fields,
     ]
@@ -237,8 +291,8 @@ class NoteAdmin(SoapDisplay, PatientChildAdmin):
 
 
 @admin.register(HistoryEntry)
-class HistoryEntryAdmin(PatientChildAdmin):
-    list_display = ["id", "patient", "type", "date", "source", "document_id"]
+class HistoryEntryAdmin(SummaryDisplay, PatientChildAdmin):
+    list_display = ["id", "patient", "type", "date", "source", "document_id", "batch_id"]
     list_filter = ["type", "source"]
     date_hierarchy = "date"
     search_fields = ["id__exact", "patient__uhid__exact", "document_id__exact"]
@@ -247,8 +301,11 @@ class HistoryEntryAdmin(PatientChildAdmin):
         "patient",
         "type",
         "date",
+        "timeline_summary",
         "content",
         "source",
         "document_id",
+        "batch_id",
         *PatientChildAdmin.readonly_fields,
     ]
+    readonly_fields = [*PatientChildAdmin.readonly_fields, "timeline_summary"]

@@ -60,6 +60,8 @@ def note_create(
     content: dict | str | None = None,
     audio_file_url: str = "",
     created_by: str = "",
+    language: str = "",
+    transcript: str = "",
 ) -> Note:
     return _create(
         Note,
@@ -69,6 +71,8 @@ def note_create(
         content=content if content is not None else {},
         audio_file_url=audio_file_url,
         created_by=created_by,
+        language=language,
+        transcript=transcript,
         created_at=timezone.now(),
     )
 
@@ -85,6 +89,7 @@ def history_create(
     content: dict | None = None,
     source: str = HistoryEntry.Source.MANUAL,
     document_id: str = "",
+    batch_id: str = "",
 ) -> HistoryEntry:
     return _create(
         HistoryEntry,
@@ -95,6 +100,7 @@ def history_create(
         content=content if content is not None else {},
         source=source,
         document_id=document_id,
+        batch_id=batch_id,
         created_at=timezone.now(),
     )
 

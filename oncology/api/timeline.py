@@ -1,13 +1,18 @@
 """`GET /patients/{id}/timeline/`: one chronological list of what the caller's role may see."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oncology.timeline import patient_timeline
 from patients.models import Patient
+
+
+class TimelineFactSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.CharField()
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -28,6 +33,14 @@ class TimelineEntrySerializer(serializers.Serializer):
     object_id = serializers.CharField()
     title = serializers.CharField()
     detail = serializers.CharField(allow_blank=True)
+    facts = serializers.SerializerMethodField(
+        help_text="Labelled facts: a note's chief complaint, medications, language and "
+        "transcript; an AI timeline summary's counts and batch."
+    )
+
+    @extend_schema_field(TimelineFactSerializer(many=True))
+    def get_facts(self, entry) -> list[dict[str, str]]:
+        return [{"label": label, "value": value} for label, value in entry.facts]
 
 
 class PatientTimelineSerializer(serializers.Serializer):

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -90,7 +91,16 @@ class PatientWriteSerializer(serializers.ModelSerializer):
         return uhid or None
 
 
+def _content(obj) -> dict:
+    return obj.content if isinstance(obj.content, dict) else {}
+
+
 class NoteSerializer(serializers.ModelSerializer):
+    chief_complaint = serializers.SerializerMethodField(
+        help_text="From a SOAP note's content (the OPD system's notes carry one)."
+    )
+    medications = serializers.SerializerMethodField(help_text="From a SOAP note's content.")
+
     class Meta:
         model = Note
         fields = [
@@ -98,12 +108,24 @@ class NoteSerializer(serializers.ModelSerializer):
             "patient",
             "type",
             "content",
+            "chief_complaint",
+            "medications",
+            "language",
+            "transcript",
             "audio_file_url",
             "created_by",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_chief_complaint(self, obj) -> str:
+        return str(_content(obj).get("chief_complaint") or "")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_medications(self, obj):
+        value = _content(obj).get("medications") or []
+        return [str(m) for m in value] if isinstance(value, list) else [str(value)]
 
 
 class NoteWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
@@ -117,7 +139,7 @@ class NoteWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Note
-        fields = ["patient", "type", "content", "audio_file_url"]
+        fields = ["patient", "type", "content", "audio_file_url", "language", "transcript"]
 
     def validate(self, attrs):
         note_type = attrs.get("type", getattr(self.instance, "type", Note.Type.SOAP))
@@ -142,6 +164,10 @@ class NoteWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):
+    summary = serializers.SerializerMethodField(
+        help_text="An AI timeline summary's text (type comprehensive_timeline); else empty."
+    )
+
     class Meta:
         model = HistoryEntry
         fields = [
@@ -149,13 +175,20 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
             "patient",
             "type",
             "date",
+            "summary",
             "content",
             "source",
             "document_id",
+            "batch_id",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_summary(self, obj) -> str:
+        if obj.type != HistoryEntry.Type.TIMELINE_SUMMARY:
+            return ""
+        return str(_content(obj).get("summary") or "")
 
 
 class HistoryEntryWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
@@ -183,7 +216,7 @@ class HistoryEntryWriteSerializer(StaysWithPatientMixin, serializers.ModelSerial
 
     class Meta:
         model = HistoryEntry
-        fields = ["patient", "type", "date", "content", "source", "document_id"]
+        fields = ["patient", "type", "date", "content", "source", "document_id", "batch_id"]
 
 
 class QueueEntrySummarySerializer(serializers.ModelSerializer):

@@ -124,7 +124,7 @@ def test_timeline_api_answers_in_order_with_the_entry_fields(api_client_for, doc
 
     assert body["patient"] == patient.pk
     first = body["results"][0]
-    assert set(first) == {"at", "kind", "source", "object_id", "title", "detail"}
+    assert set(first) == {"at", "kind", "source", "object_id", "title", "detail", "facts"}
     stamps = [entry["at"] for entry in body["results"] if entry["at"]]
     assert stamps == sorted(stamps)
     assert body["results"][-1]["at"] is None
