@@ -23,7 +23,7 @@ from oncology.models import Treatment, Tumour
 
 UTC = datetime.UTC
 # Fields that describe where a record sits, not what the legacy item said.
-_STRUCTURAL = {"id", "episode", "patient", "position", "extra", "embedded_item"}
+_STRUCTURAL = {"id", "episode", "patient", "position", "legacy_id", "extra", "embedded_item"}
 _BSON_KEY = "$extended_json"  # marks an item that held BSON-only values (dates, ObjectIds)
 
 

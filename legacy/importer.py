@@ -17,7 +17,7 @@ from pathlib import Path
 from django.db import connection
 
 from clinic.db import atomic
-from legacy import bulk, queue_races
+from legacy import bulk, queue_races, surgdb
 from legacy.pipeline import MODELS, is_large, read_batches
 from legacy.readers import Item, ReadError
 from legacy.report import FileReport, RejectsFile, Report
@@ -170,6 +170,14 @@ class Importer:
             owners.update({u: self.dry["uhids"][u] for u in uhids if u in self.dry["uhids"]})
         return owners
 
+    @staticmethod
+    def _owners(attname: str, values) -> dict:
+        return bulk.pks_by(Patient, attname, values)
+
+    @staticmethod
+    def _stored_patients(pks, fields) -> dict:
+        return bulk.stored_values(Patient, pks, fields)
+
     # -- one writer per kind ------------------------------------------------------------------
 
     def _write_patients(self, batch, fr) -> None:
@@ -194,6 +202,7 @@ class Importer:
             refused.update(map(id, out))
             return out
 
+        surgdb.prepare_patients(batch, fr, self._owners, self._stored_patients)
         self._upsert(Patient, [row for _, row in batch], fr, before_write=check_uhids)
         keep = [row for _, row in batch if id(row) not in refused]
         if self.dry:

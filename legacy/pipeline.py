@@ -69,7 +69,10 @@ def normalised(items: list[Item], kind: str) -> list[tuple]:
             out.append((item, None, item.error))
             continue
         try:
-            row = bulk.db_ready(model, normalise(item.record, item.key))
+            # Episodes keep the Extended JSON types they were written with (export gives
+            # them back), so their normaliser reads the document as written.
+            record = item.original if kind == "episodes" and item.original is not None else None
+            row = bulk.db_ready(model, normalise(record or item.record, item.key))
         except Rejected as exc:
             out.append((item, None, str(exc)))
         else:

@@ -321,7 +321,7 @@ def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) 
 
 def _record_fields(spec: Spec) -> list[str]:
     typed = [f.attname for f in typed_fields(spec.model).values()]
-    return ["episode_id", "position", "extra", "embedded_item", *typed]
+    return ["episode_id", "position", "legacy_id", "extra", "embedded_item", *typed]
 
 
 @dataclass
@@ -345,22 +345,40 @@ def _read_records(spec: Spec, episode_ids: list[str]) -> list[tuple]:
     return bulk.raw_rows(spec.model, _record_fields(spec), where_in=("episode_id", episode_ids))
 
 
+def _records_by_episode(spec: Spec, raw: list[tuple]) -> dict[str, list[dict]]:
+    """A spec's stored records grouped by episode, in their array order."""
+    decode, grouped = bulk.decoder(spec.model, _record_fields(spec)), defaultdict(list)
+    for pk, *values in raw:
+        row = decode(values) | {"id": pk}
+        grouped[row["episode_id"]].append(row)
+    for rows in grouped.values():
+        rows.sort(key=lambda r: (r["position"], r["id"]))
+    return grouped
+
+
+def items_by_episode(episode_ids: list[str]) -> dict[Spec, dict[str, list[dict]]]:
+    """The embedded items the episodes' records stand for (what a reverse would put back)."""
+    return {
+        spec: {
+            episode_id: [row_to_item(spec, r) for r in rows]
+            for episode_id, rows in _records_by_episode(
+                spec, _read_records(spec, episode_ids)
+            ).items()
+        }
+        for spec in SPECS
+    }
+
+
 def _unsplit_plan(episodes: list[_Episode]) -> _UnsplitPlan:
     out = SplitOutcome(episodes_seen=len(episodes))
     ids = [ep.id for ep in episodes]
     records = {spec: _read_records(spec, ids) for spec in SPECS}
-    by_episode: dict[Spec, dict[str, list[dict]]] = {}
-    for spec, raw in records.items():
-        decode, grouped = bulk.decoder(spec.model, _record_fields(spec)), defaultdict(list)
-        for pk, *values in raw:
-            row = decode(values) | {"id": pk}
-            grouped[row["episode_id"]].append(row)
-        by_episode[spec] = grouped
+    by_episode = {spec: _records_by_episode(spec, raw) for spec, raw in records.items()}
     updates = []
     for ep in episodes:
         update = {"id": ep.id}
         for spec in SPECS:
-            rows = sorted(by_episode[spec].get(ep.id, []), key=lambda r: (r["position"], r["id"]))
+            rows = by_episode[spec].get(ep.id, [])
             if rows:
                 # Items embedded since the split stay, after the ones put back.
                 update[spec.array] = [row_to_item(spec, r) for r in rows] + (

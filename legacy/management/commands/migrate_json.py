@@ -12,6 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from legacy import surgdb
 from legacy.importer import ORDER, Importer, find_files
 from legacy.report import RejectsFile
 
@@ -30,6 +31,13 @@ class Command(BaseCommand):
             help="rejected records as JSON lines (default: next to --report, "
             "else ./migrate_json.rejects.jsonl)",
         )
+        parser.add_argument(
+            "--legacy-key",
+            metavar="KEY_FILE",
+            help="the oncology system's field-encryption key file, to read its ENC: values "
+            f"(with --legacy-salt; or set {surgdb.KEY_FILE_ENV} and {surgdb.SALT_FILE_ENV})",
+        )
+        parser.add_argument("--legacy-salt", metavar="SALT_FILE", help="its salt file")
 
     def handle(self, *args, **options):
         only = set(options["only"].split(",")) if options["only"] else None
@@ -48,6 +56,7 @@ class Command(BaseCommand):
             if options["report"]
             else "migrate_json.rejects.jsonl"
         )
+        self._legacy_key(options["legacy_key"], options["legacy_salt"])
         rejects = RejectsFile(rejects_path)
         importer = Importer(
             dry_run=options["dry_run"],
@@ -62,6 +71,17 @@ class Command(BaseCommand):
         self._finish(report, options)
         if report.exit_code:
             sys.exit(report.exit_code)
+
+    def _legacy_key(self, key_file, salt_file) -> None:
+        if bool(key_file) != bool(salt_file):
+            raise CommandError("--legacy-key and --legacy-salt go together (the two key files).")
+        try:
+            if key_file:
+                surgdb.set_key_files(key_file, salt_file)
+            else:
+                surgdb.key_from_environment()
+        except OSError as exc:
+            raise CommandError(f"Cannot read the oncology system's key file: {exc}") from exc
 
     def _progress_printer(self, verbosity: int):
         if verbosity >= 2:
