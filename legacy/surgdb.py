@@ -97,9 +97,9 @@ def _cipher():
     return Fernet(base64.urlsafe_b64encode(kdf.derive(_secret["key"])))
 
 
-def encrypt(value: str) -> str:
+def encrypt(value: str, cipher=None) -> str:
     """That system's `encrypt_field` (for tests and fixtures)."""
-    token = _cipher().encrypt(str(value).encode())
+    token = (cipher or _cipher()).encrypt(str(value).encode())
     return PREFIX + base64.urlsafe_b64encode(token).decode()
 
 
