@@ -1,14 +1,33 @@
 """COSD from what the oncology system stores: its vocabulary, its nesting, its missing codes."""
 
 import datetime as dt
+import json
 
 import pytest
+from django.core.management import call_command
 
 from legacy import split
 from oncology.cosd import cosd_prepare
 from oncology.models import Episode
 from tests.legacy import surgdb_data as data
-from tests.legacy.conftest import migrate  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def migrate(tmp_path):
+    """`migrate(folder)` → (exit code, report, rejects), as in tests/legacy."""
+
+    def run(folder):
+        report = tmp_path / "report.json"
+        try:
+            call_command("migrate_json", str(folder), report=str(report), verbosity=0)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code
+        rejects = (tmp_path / "report.rejects.jsonl").read_text().splitlines()
+        return code, json.loads(report.read_text()), [json.loads(r) for r in rejects]
+
+    return run
+
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 2, 28)
 
