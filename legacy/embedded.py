@@ -31,6 +31,13 @@ class ItemError(ValueError):
     """An embedded item that cannot become a record; its episode is left as it was."""
 
 
+# surg-db backend/app/models/treatment.py TreatmentType and TreatmentIntent.
+ONCOLOGY_TREATMENT_TYPES = frozenset(
+    {"surgery_primary", "surgery_rtt", "surgery_reversal", "palliative", "surveillance"}
+)
+ONCOLOGY_INTENTS = frozenset({"adjuvant", "neoadjuvant", "prophylactic"})
+
+
 @dataclass(frozen=True, eq=False)  # hashed by identity: used as dict keys
 class Spec:
     model: type[models.Model]
@@ -61,8 +68,9 @@ TREATMENT = Spec(
     "TRT",
     "treatment_type",
     {
-        "treatment_type": frozenset(Treatment.Type.values),
-        "treatment_intent": frozenset(Treatment.Intent.values),
+        # The oncology system's own types and intents are known values, not surprises.
+        "treatment_type": frozenset(Treatment.Type.values) | ONCOLOGY_TREATMENT_TYPES,
+        "treatment_intent": frozenset(Treatment.Intent.values) | ONCOLOGY_INTENTS,
     },
 )
 TUMOUR = Spec(

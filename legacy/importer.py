@@ -312,9 +312,15 @@ class Importer:
         mrns = {row["mrn"] for _, row in batch}
         by_uhid = self._uhid_owners(mrns)
         by_id = self._known_patients(mrns - set(by_uhid))
+        # The oncology system's patient may have been merged into one registered with
+        # another hospital number: its NHS number still finds it.
+        by_nhs = surgdb.owners_by_nhs(
+            {row["nhs_number"] for _, row in batch if row["mrn"] not in by_uhid.keys() | by_id}
+        )
         rows = []
         for item, row in batch:
             patient_id = by_uhid.get(row["mrn"]) or (row["mrn"] if row["mrn"] in by_id else None)
+            patient_id = patient_id or by_nhs.get(row["nhs_number"])
             if patient_id is None:
                 reason = (
                     f"no patient has UHID or patient ID {row['mrn']} (the episode's patient_id)"

@@ -62,6 +62,10 @@ HISTORY_FIELDS = {
     "created_at", "updated_at",
 }  # fmt: skip
 EPISODE_DATES = ("referral_date", "first_seen_date", "mdt_discussion_date")
+EPISODE_SCALARS = {
+    "_id", "episode_id", "patient_id", "nhs_number", "condition_type", "cancer_type",
+    "lead_clinician", "episode_status", "created_at", "last_modified_at", *EPISODE_DATES,
+}  # fmt: skip
 EPISODE_FIELDS = {
     "_id", "patient_id", "nhs_number", "condition_type", "cancer_type", "lead_clinician",
     "episode_status", "created_at", "last_modified_at", "treatments", "tumours", *EPISODE_DATES,
@@ -277,7 +281,9 @@ def episode(record, key: str | None = None) -> dict:
     """
     if not isinstance(record, dict):
         raise Rejected("the episode is not a JSON object")
-    written, record = record, plain(record)
+    # Only the known top-level fields are read as plain values; the arrays stay as written.
+    written = record
+    record = {k: plain(v) for k, v in written.items() if k in EPISODE_SCALARS}
     legacy_id = text(record.get("episode_id"), "episode_id").strip()
     raw_pk = record.get("_id", key)
     if (raw_pk is None or raw_pk == "") and legacy_id:

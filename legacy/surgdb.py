@@ -21,6 +21,7 @@ from functools import cache
 from django.core.exceptions import ValidationError
 
 from clinic.ids import derived_id
+from legacy import bulk
 from patients.models import Patient, nhs_number_is_valid, validate_uhid
 
 PREFIX = "ENC:"
@@ -246,6 +247,11 @@ def encrypted_kept(row: dict) -> list[str]:
         if is_encrypted(value) and decrypt(value) is None:
             kept.append(".".join(path))
     return kept
+
+
+def owners_by_nhs(numbers: set[str]) -> dict[str, str]:
+    """{NHS number: patient ID} of the patients holding them (an episode's last resort)."""
+    return bulk.pks_by(Patient, "nhs_number", {n for n in numbers if n})
 
 
 def is_oncology_row(row: dict) -> bool:

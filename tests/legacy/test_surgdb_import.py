@@ -160,3 +160,13 @@ def test_encrypted_values_are_read_with_the_operators_key(db, tmp_path, migrate,
     assert (str(patient.date_of_birth), patient.postcode) == ("1950-04-08", "PO30 5TG")
     assert not by_file(report)["patients"]["warnings"]
     assert Episode.objects.get().patient_id == patient.pk
+
+
+def test_an_episode_finds_a_merged_patient_by_nhs_number(db, tmp_path, migrate, no_key):
+    opd = PatientFactory(uhid="MH/2024/0012", nhs_number="9434765919")
+    episode = data.episode(1, "IW000001") | {"nhs_number": "943 476 5919"}
+    code, _, rejects = migrate(_files(tmp_path, [data.patient(1)], [episode]))
+    assert (code, rejects) == (0, [])
+    opd.refresh_from_db()
+    assert opd.uhid == "MH/2024/0012" and opd.extra["oncology"]["record_number"] == "IW000001"
+    assert Episode.objects.get().patient_id == opd.pk
