@@ -48,6 +48,8 @@ _ETHNIC_WORDS = {words: code for code, words in ETHNIC_CATEGORIES.items()} | {
 }  # fmt: skip
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 SHAPE_KEYS = {"demographics", "mrn", "record_number"}
+# Top-level keys our columns hold (the last five only appear in our own export of a patient).
+OURS = {"patient_id", "created_at", "updated_at", "uhid", "name", "age", "gender", "phone"}
 # Paths whose value that system may have encrypted, for the report.
 ENCRYPTABLE = (
     ("record_number",), ("mrn",), ("hospital_number",), ("nhs_number",),
@@ -58,8 +60,11 @@ ENCRYPTABLE = (
 
 
 def is_oncology_patient(record) -> bool:
-    """That system's shape: demographics or an MRN, and no `name` of ours."""
-    return isinstance(record, dict) and "name" not in record and bool(SHAPE_KEYS & record.keys())
+    """That system's shape: `demographics`, or an MRN and no `name` of ours. (Our own export
+    of such a patient adds `name`, `uhid`, …: `demographics` still tells.)"""
+    if not isinstance(record, dict):
+        return False
+    return "demographics" in record or ("name" not in record and bool(SHAPE_KEYS & record.keys()))
 
 
 # --- decryption -------------------------------------------------------------------------------
@@ -221,8 +226,10 @@ def patient(record: dict, *, rejected, timestamp) -> dict:
         "date_of_birth_estimated": False,
         "ethnicity": ethnicity(demo.get("ethnicity")),
         "postcode": postcode(demo.get("postcode")),
-        # The document as it came (encrypted values included), less what became our ID.
-        "extra": {k: v for k, v in record.items() if k not in {"patient_id"} or not raw_id},
+        # The document as it came (encrypted values included), less what our columns hold.
+        "extra": {
+            k: v for k, v in record.items() if k not in OURS or (k == "patient_id" and not raw_id)
+        },
     }
     if dob is None and age is not None:
         # Only an age is known: mid-year of the year it implies, flagged as estimated.

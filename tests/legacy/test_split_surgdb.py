@@ -112,3 +112,22 @@ def test_items_name_their_episode_by_either_id(imported):
 
     assert episode_get(ref="EPI-IW000001-01") == episode
     assert episode_get(ref=episode.pk) == episode
+
+
+def test_a_record_can_name_its_episode_by_the_legacy_id_over_the_api(imported, client_as):
+    episode = Episode.objects.get(legacy_episode_id="EPI-IW000001-01")
+    response = client_as("doctor").post(
+        "/api/v1/treatments/",
+        {"episode": "EPI-IW000001-01", "treatment_type": "chemotherapy"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["episode"] == episode.pk
+    listed = client_as("doctor").get("/api/v1/episodes/?episode_id=EPI-IW000001-01").json()
+    assert [e["id"] for e in listed["results"]] == [episode.pk]
+    missing = client_as("doctor").post(
+        "/api/v1/treatments/",
+        {"episode": "EPI-NOPE", "treatment_type": "chemotherapy"},
+        format="json",
+    )
+    assert missing.status_code == 400 and "EPI-NOPE" in str(missing.json())

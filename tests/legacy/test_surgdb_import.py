@@ -170,3 +170,17 @@ def test_an_episode_finds_a_merged_patient_by_nhs_number(db, tmp_path, migrate, 
     opd.refresh_from_db()
     assert opd.uhid == "MH/2024/0012" and opd.extra["oncology"]["record_number"] == "IW000001"
     assert Episode.objects.get().patient_id == opd.pk
+
+
+@pytest.mark.parametrize("mode", ["relaxed", "canonical"])
+def test_importing_the_export_again_changes_nothing(db, tmp_path, migrate, no_key, mode):
+    from django.core.management import call_command
+
+    patients = [data.patient(1), data.patient(2, nhs="401 023 2137")]
+    episodes = [data.episode(1, "IW000001"), data.episode(2, "10000002", nhs="4010232137")]
+    assert migrate(_files(tmp_path, patients, episodes, mode))[0] == 0
+    call_command("export_json", str(tmp_path / "out"), only="patients,episodes", verbosity=0)
+    code, report, _ = migrate(tmp_path / "out")
+    assert code == 0
+    assert by_file(report)["patients"]["unchanged"] == 2
+    assert by_file(report)["episodes"]["unchanged"] == 2
