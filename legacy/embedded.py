@@ -23,12 +23,19 @@ from oncology.models import Treatment, Tumour
 
 UTC = datetime.UTC
 # Fields that describe where a record sits, not what the legacy item said.
-_STRUCTURAL = {"id", "episode", "patient", "position", "extra", "embedded_item"}
+_STRUCTURAL = {"id", "episode", "patient", "position", "legacy_id", "extra", "embedded_item"}
 _BSON_KEY = "$extended_json"  # marks an item that held BSON-only values (dates, ObjectIds)
 
 
 class ItemError(ValueError):
     """An embedded item that cannot become a record; its episode is left as it was."""
+
+
+# surg-db backend/app/models/treatment.py TreatmentType and TreatmentIntent.
+ONCOLOGY_TREATMENT_TYPES = frozenset(
+    {"surgery_primary", "surgery_rtt", "surgery_reversal", "palliative", "surveillance"}
+)
+ONCOLOGY_INTENTS = frozenset({"adjuvant", "neoadjuvant", "prophylactic"})
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: used as dict keys
@@ -61,8 +68,9 @@ TREATMENT = Spec(
     "TRT",
     "treatment_type",
     {
-        "treatment_type": frozenset(Treatment.Type.values),
-        "treatment_intent": frozenset(Treatment.Intent.values),
+        # The oncology system's own types and intents are known values, not surprises.
+        "treatment_type": frozenset(Treatment.Type.values) | ONCOLOGY_TREATMENT_TYPES,
+        "treatment_intent": frozenset(Treatment.Intent.values) | ONCOLOGY_INTENTS,
     },
 )
 TUMOUR = Spec(
@@ -242,7 +250,7 @@ def item_id(spec: Spec, item: dict, *, episode_id: str, position: int) -> tuple[
     """(record ID, derived?): the item's own ID, or one derived from its place and content."""
     raw = item.get(spec.id_key)
     if raw is None or raw == "":
-        return _derived_item_id(spec, episode_id, position, item), True
+        return derived_item_id(spec, episode_id, position, item), True
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ItemError(f"its {spec.id_key} {raw!r} is not text")
     value = str(raw)
@@ -251,7 +259,7 @@ def item_id(spec: Spec, item: dict, *, episode_id: str, position: int) -> tuple[
     return value, False
 
 
-def _derived_item_id(spec: Spec, episode_id: str, position: int, item: dict) -> str:
+def derived_item_id(spec: Spec, episode_id: str, position: int, item: dict) -> str:
     """`PREFIX_` + episode ID + position + a hash of the content, in upper-case hex.
 
     Led by the episode ID, so a split (which walks episodes in ID order) appends each batch's
@@ -282,7 +290,13 @@ def item_to_row(
         raise ItemError(f"it is {type(item).__name__}, not an object")
     pk, derived = item_id(spec, item, episode_id=episode_id, position=position)
     warnings = [("derived_id", f"no {spec.id_key}; derived {pk}")] if derived else []
-    row = {"id": pk, "episode_id": episode_id, "patient_id": patient_id, "position": position}
+    row = {
+        "id": pk,
+        "legacy_id": "",
+        "episode_id": episode_id,
+        "patient_id": patient_id,
+        "position": position,
+    }
     row.update(spec.blank_row)
     readers = spec.readers
     extra = {}
@@ -310,7 +324,7 @@ def item_to_row(
 
 
 def _fresh_item(spec: Spec, row: dict) -> dict:
-    item = {spec.id_key: row["id"]}
+    item = {spec.id_key: row.get("legacy_id") or row["id"]}
     for key, f in typed_fields(spec.model).items():
         if not _is_empty(row[f.attname]):
             item[key] = _dump(row[f.attname])
@@ -342,7 +356,8 @@ def row_to_item(spec: Spec, row: dict) -> dict:
             elif not _is_empty(current):
                 out[key] = _dump(current)
         elif key == spec.id_key:
-            out[key] = raw if raw is None or raw == "" or str(raw) == row["id"] else row["id"]
+            own = {row["id"], row.get("legacy_id") or row["id"]}
+            out[key] = raw if raw is None or raw == "" or str(raw) in own else row["id"]
     # Values set after the split, in fields the item did not have (a derived ID stays derived).
     for key, (attname, _) in readers.items():
         if key not in verbatim and not _is_empty(row[attname]):

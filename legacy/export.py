@@ -2,8 +2,11 @@
 
 Shapes written: patients.json an object map `{patient_id: patient}` (each object also carries
 `patient_id`), queue.json and history.json arrays, notes.json a map `{patient_id: [notes]}`,
-episodes.json Extended JSON lines (relaxed, as `mongoexport` writes). Timestamps are ISO 8601
-in UTC with `Z`; unknown values are `null`. Importing the export changes nothing.
+episodes.json Extended JSON lines (relaxed, as `mongoexport` writes), or one array
+(`--episodes-array`, as `mongoexport --jsonArray`); either loads with pymongo's `json_util`.
+Timestamps are ISO 8601 in UTC with `Z`; unknown values are `null`. An episode's values keep
+the Extended JSON type they were imported with (legacy/surgdb.py). Importing the export
+changes nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 
+from bson import Int64, ObjectId, json_util
+
+from legacy import split, surgdb
+from legacy.embedded import SPECS
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry
 
-_HEX24 = re.compile(r"^[0-9a-f]{24}$")
-EMBEDDED_DATES = {"treatment_date", "diagnosis_date"}
 _CHUNK = 2000
 
 
@@ -94,43 +99,49 @@ def history() -> Iterator[dict]:
         yield _with_extra(record, row["extra"])
 
 
-def _ext_date(value: datetime.datetime | None):
-    return None if value is None else {"$date": iso(value)}
-
-
-def _embedded(items: list) -> list:
-    # Dates inside the arrays were kept as ISO strings; mongoexport wrote them as $date.
-    return [
-        {k: {"$date": v} if k in EMBEDDED_DATES and isinstance(v, str) else v
-         for k, v in item.items()} if isinstance(item, dict) else item
-        for item in items
-    ]  # fmt: skip
+EPISODE_FIELDS = [
+    "id", "patient_id", "mrn", "nhs_number", "legacy_episode_id", "condition_type",
+    "cancer_type", "referral_date", "first_seen_date", "mdt_discussion_date", "lead_clinician",
+    "episode_status", "created_at", "last_modified_at", "embedded_treatments",
+    "embedded_tumours", "extra", "legacy_forms",
+]  # fmt: skip
 
 
 def episodes() -> Iterator[dict]:
-    fields = ["id", "patient_id", "mrn", "nhs_number", "condition_type", "cancer_type",
-              "referral_date", "first_seen_date", "mdt_discussion_date", "lead_clinician",
-              "episode_status", "created_at", "last_modified_at", "embedded_treatments",
-              "embedded_tumours", "extra"]  # fmt: skip
-    for row in _rows(Episode, fields, ["id"]):
-        pk = row["id"]
-        record = {
-            "_id": {"$oid": pk} if _HEX24.match(pk) else pk,
-            "patient_id": row["mrn"] or row["patient_id"],
-            "nhs_number": row["nhs_number"] or None, "condition_type": row["condition_type"],
-            "cancer_type": row["cancer_type"] or None,
-        }  # fmt: skip
-        for name in ("referral_date", "first_seen_date", "mdt_discussion_date"):
-            record[name] = _ext_date(row[name])
-        record |= {
-            "lead_clinician": row["lead_clinician"] or None,
-            "episode_status": row["episode_status"],
-            "created_at": _ext_date(row["created_at"]),
-            "last_modified_at": _ext_date(row["last_modified_at"]),
-            "treatments": _embedded(row["embedded_treatments"] or []),
-            "tumours": _embedded(row["embedded_tumours"] or []),
-        }
-        yield _with_extra(record, row["extra"])
+    """Every episode as the oncology system wrote it, with its items whether still embedded
+    or already split into records (records first, in their array order, as a reverse would)."""
+    chunk = []
+    for row in _rows(Episode, EPISODE_FIELDS, ["id"]):
+        chunk.append(row)
+        if len(chunk) >= _CHUNK:
+            yield from _episode_chunk(chunk)
+            chunk = []
+    if chunk:
+        yield from _episode_chunk(chunk)
+
+
+def _episode_chunk(rows: list[dict]) -> Iterator[dict]:
+    split_items = split.items_by_episode([row["id"] for row in rows])
+    for row in rows:
+        arrays = {}
+        for spec in SPECS:
+            name = spec.array.removeprefix("embedded_")
+            records = [_bson_types(item) for item in split_items[spec].get(row["id"], [])]
+            arrays[name] = records + list(row[spec.array] or [])
+        yield surgdb.episode_document(row, arrays)
+
+
+def _bson_types(value):
+    """Values a record's verbatim item held as BSON (MongoDB) as Extended JSON, exactly."""
+    if isinstance(value, dict):
+        return {k: _bson_types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bson_types(v) for v in value]
+    if type(value) is Int64:
+        return {"$numberLong": str(int(value))}
+    if isinstance(value, datetime.datetime | ObjectId):
+        return json.loads(json_util.dumps(value, json_options=json_util.RELAXED_JSON_OPTIONS))
+    return value
 
 
 _DECIMAL = re.compile(r'\{"\$numberDecimal": "(-?[0-9][0-9.eE+-]*)"\}')
@@ -186,9 +197,19 @@ def write_lines(path: str, records: Iterable[dict]) -> int:
     return count
 
 
-def export_all(directory: str, kinds: Iterable[str]) -> dict[str, int]:
-    """Write `<kind>.json` for each named kind (its `export` in `legacy.kinds`); counts."""
+def export_all(
+    directory: str, kinds: Iterable[str], *, episodes_array: bool = False
+) -> dict[str, int]:
+    """Write `<kind>.json` for each named kind (its `export` in `legacy.kinds`); counts.
+    Episodes are JSON lines, as mongoexport writes them, or one array with `episodes_array`."""
     from legacy.kinds import BY_NAME  # the table refers to this module's writers
 
     os.makedirs(directory, exist_ok=True)
-    return {name: BY_NAME[name].export(os.path.join(directory, f"{name}.json")) for name in kinds}
+    counts = {}
+    for name in kinds:
+        path = os.path.join(directory, f"{name}.json")
+        if name == "episodes" and episodes_array:
+            counts[name] = write_array(path, episodes())
+        else:
+            counts[name] = BY_NAME[name].export(path)
+    return counts

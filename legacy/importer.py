@@ -85,6 +85,7 @@ class _Entry:
     pk: str | None
     row: dict | None = None
     defaults: dict | None = None
+    matched: bool = False  # re-keyed onto a clinic record, whose values the row already kept
 
 
 class Importer:
@@ -180,6 +181,11 @@ class Importer:
                 live.append(e)  # unchanged since the last import: not normalised
             elif self._normalise(kind, e, fr):
                 live.append(e)
+        if kind.rekey:
+            fresh = [e for e in live if e.row is not None]
+            kind.rekey(self, fr, [(e.item, e.row) for e in fresh])
+            for e in fresh:
+                e.matched, e.pk = e.pk != e.row["id"], e.row["id"]
         stored.update(self._fingerprints(kind, {e.pk for e in live if e.pk not in stored}))
         for e in live:  # an ID the normaliser derived: its record may be unchanged after all
             if e.row is not None and e.pk in stored and stored[e.pk][0] == e.fp:
@@ -196,7 +202,9 @@ class Importer:
 
     def _normalise(self, kind: Kind, e: _Entry, fr: FileReport) -> bool:
         try:
-            row = kind.normalise(e.item.record, e.item.key)
+            item = e.item
+            as_written = kind.as_written and item.original is not None
+            row = kind.normalise(item.original if as_written else item.record, item.key)
             for message in row.pop("_notes", None) or ():
                 fr.mapped[message] += 1
         except Rejected as exc:
@@ -257,7 +265,8 @@ class Importer:
                 continue
             now_fp[e.pk] = clinic_fp = _row_fp(kind, now)
             legacy_fp, imported_fp = stored[e.pk]
-            if _row_fp(kind, e.row) == clinic_fp or (legacy_fp and imported_fp == clinic_fp):
+            untouched = legacy_fp and imported_fp == clinic_fp
+            if e.matched or untouched or _row_fp(kind, e.row) == clinic_fp:
                 updates.append(e)
             elif self.prefer == "legacy":
                 self.conflict(fr, e.item, e.pk, BOTH_CHANGED, "legacy", now)

@@ -15,7 +15,7 @@ from functools import cached_property
 from django.db import models
 
 from clinic.ids import derived_id
-from legacy import export, normalise, queue_races
+from legacy import bulk, export, normalise, queue_races, surgdb
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
 from queue_app.models import QueueEntry
@@ -39,6 +39,10 @@ class Kind:
     owner: str | None = None  # a row never moves to another owner: a different one is a conflict
     check: Callable | None = None  # (importer, file report, [(item, row)]) -> the pairs to write
     before_file: Callable | None = None  # (importer, path): once before the file is read
+    # (importer, file report, [(item, row)]) after normalising: may point rows at other IDs
+    # (an oncology patient who is already a clinic patient)
+    rekey: Callable | None = None
+    as_written: bool = False  # the normaliser reads the record as written (Extended JSON)
     export: Callable[[str], int] | None = None  # writes the kind's legacy file, returns a count
 
     def raw_id(self, item) -> str | None:
@@ -129,14 +133,26 @@ def _check_queue(imp, fr, pairs: list[tuple]) -> list[tuple]:
     return kept
 
 
+def _rekey_patients(imp, fr, pairs: list[tuple]) -> None:
+    surgdb.prepare_patients(
+        pairs, fr, lambda attname, values: bulk.pks_by(Patient, attname, values),
+        lambda pks, fields: bulk.stored_values(Patient, pks, fields),
+    )  # fmt: skip
+
+
 def _check_episodes(imp, fr, pairs: list[tuple]) -> list[tuple]:
-    # The episode's patient_id is the MRN: a patient's UHID, failing that a patient ID.
+    # The episode's patient_id is the MRN: a patient's UHID, failing that a patient ID, and
+    # (an oncology patient merged into one registered under another number) its NHS number.
     mrns = {row["mrn"] for _, row in pairs}
     by_uhid = imp.uhid_owners(mrns)
     by_id = imp.known_patients(mrns - set(by_uhid))
+    by_nhs = surgdb.owners_by_nhs(
+        {row["nhs_number"] for _, row in pairs if row["mrn"] not in by_uhid.keys() | by_id}
+    )
     kept = []
     for item, row in pairs:
         patient_id = by_uhid.get(row["mrn"]) or (row["mrn"] if row["mrn"] in by_id else None)
+        patient_id = patient_id or by_nhs.get(row["nhs_number"])
         if patient_id is None:
             reason = f"no patient has UHID or patient ID {row['mrn']} (the episode's patient_id)"
             imp.reject(fr, item, row["id"], reason)
@@ -149,7 +165,8 @@ def _check_episodes(imp, fr, pairs: list[tuple]) -> list[tuple]:
 KINDS: tuple[Kind, ...] = (
     Kind(
         "patients", "patient_id", normalise.patient, Patient, "the patient", key_is_id=True,
-        check=_check_patients, export=lambda path: export.write_map(path, export.patients()),
+        check=_check_patients, rekey=_rekey_patients,
+        export=lambda path: export.write_map(path, export.patients()),
     ),
     Kind(
         "queue", "queue_id", normalise.queue_entry, QueueEntry, "the queue entry",
@@ -170,6 +187,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "episodes", "_id", normalise.episode, Episode, "the episode", check=_check_episodes,
+        as_written=True,
         export=lambda path: export.write_lines(path, export.episodes()),
     ),
 )  # fmt: skip

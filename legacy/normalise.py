@@ -30,6 +30,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from clinic.ids import derived_id
+from legacy import surgdb
+from legacy.readers import plain
 from legacy.values import json_safe
 from patients.models import validate_uhid
 
@@ -84,9 +86,14 @@ HISTORY_FIELDS = {
     "created_at", "updated_at",
 }  # fmt: skip
 EPISODE_DATES = ("referral_date", "first_seen_date", "mdt_discussion_date")
+EPISODE_SCALARS = {
+    "_id", "episode_id", "patient_id", "nhs_number", "condition_type", "cancer_type",
+    "lead_clinician", "episode_status", "created_at", "last_modified_at", *EPISODE_DATES,
+}  # fmt: skip
 EPISODE_FIELDS = {
     "_id", "patient_id", "nhs_number", "condition_type", "cancer_type", "lead_clinician",
     "episode_status", "created_at", "last_modified_at", "treatments", "tumours", *EPISODE_DATES,
+    "episode_id",
 }  # fmt: skip
 
 
@@ -188,6 +195,9 @@ def _times(row: dict, record: dict, names) -> dict:
 def patient(record, key: str | None = None) -> dict:
     if not isinstance(record, dict):
         raise Rejected("the patient is not a JSON object")
+    if surgdb.is_oncology_patient(record):
+        record = record if key is None else {**record, "patient_id": key}
+        return surgdb.patient(record, rejected=Rejected, timestamp=timestamp)
     pk = identifier(key if key is not None else record.get("patient_id"), "patient_id")
     name = text(record.get("name"), "name")
     if not name.strip():
@@ -330,18 +340,34 @@ def history_entry(record, key: str | None = None) -> dict:
 
 
 def episode(record, key: str | None = None) -> dict:
-    """Episode row without `patient_id` (the importer resolves the MRN); arrays as they came."""
+    """Episode row without `patient_id` (the importer resolves the MRN); arrays as they came.
+
+    `record` is the document as written (Extended JSON): typed columns read its plain values;
+    the arrays and unknown fields keep their Extended JSON, and how each known field was
+    written (or that it was absent) is remembered, so an export gives back every value with
+    the type it came in and invents nothing.
+    """
     if not isinstance(record, dict):
         raise Rejected("the episode is not a JSON object")
-    pk = identifier(record.get("_id", key), "_id")
+    # Only the known top-level fields are read as plain values; the arrays stay as written.
+    written = record
+    record = {k: plain(v) for k, v in written.items() if k in EPISODE_SCALARS}
+    legacy_id = text(record.get("episode_id"), "episode_id").strip()
+    raw_pk = record.get("_id", key)
+    if (raw_pk is None or raw_pk == "") and legacy_id:
+        raw_pk = legacy_id if len(legacy_id) <= 24 else derived_id("EP", legacy_id)[:24]
+    pk = identifier(raw_pk, "_id")
     if len(pk) > 24:
         raise Rejected(f"the episode _id {pk!r} is longer than an ObjectId")
-    nhs = text(record.get("nhs_number"), "nhs_number").replace(" ", "")
+    raw_nhs = record.get("nhs_number")
+    if surgdb.is_encrypted(raw_nhs):  # kept as written (legacy_forms) when it cannot be read
+        raw_nhs = surgdb.decrypt(raw_nhs) or ""
+    nhs = text(raw_nhs, "nhs_number").replace(" ", "")
     if nhs and not (nhs.isdigit() and len(nhs) == 10):
         raise Rejected(f"the NHS number must be 10 digits, not {nhs!r}")
     arrays = {}
     for name in ("treatments", "tumours"):
-        value = record.get(name)
+        value = written.get(name)
         if value is not None and not isinstance(value, list):
             raise Rejected(f"{name} should be a list")
         arrays[f"embedded_{name}"] = value or []
@@ -349,6 +375,7 @@ def episode(record, key: str | None = None) -> dict:
         "id": pk,
         "mrn": identifier(record.get("patient_id"), "patient_id (MRN)"),
         "nhs_number": nhs,
+        "legacy_episode_id": legacy_id,
         "condition_type": text(record.get("condition_type"), "condition_type") or "cancer",
         "cancer_type": text(record.get("cancer_type"), "cancer_type"),
         "lead_clinician": text(record.get("lead_clinician"), "lead_clinician"),
@@ -356,11 +383,12 @@ def episode(record, key: str | None = None) -> dict:
             record.get("episode_status"), "episode_status", EPISODE_STATUSES, "active"
         ),
         **arrays,
-        "extra": _extra(record, EPISODE_FIELDS),
+        "extra": _extra(written, EPISODE_FIELDS),
     }
     for name in EPISODE_DATES:
         row[name] = timestamp(record.get(name), name)
-    return _times(row, record, ("created_at", "last_modified_at"))
+    _times(row, record, ("created_at", "last_modified_at"))
+    return surgdb.remember_episode_forms(row, written)
 
 
 NORMALISERS = {

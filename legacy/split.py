@@ -33,6 +33,7 @@ from legacy.embedded import (
     SPECS,
     ItemError,
     Spec,
+    derived_item_id,
     item_to_row,
     row_to_item,
     typed_fields,
@@ -179,8 +180,8 @@ def _convert(
             )
         except ItemError as exc:
             raise ItemError(f"{spec.array.removeprefix('embedded_')}[{position}]: {exc}") from exc
-        if row["id"] in seen:
-            raise ItemError(f"{spec.id_key} {row['id']} appears twice in the episode")
+        if row["id"] in seen:  # the old system repeated an ID within the episode
+            _new_record_id(spec, row, out, "within the episode")
         seen.add(row["id"])
         for kind, message in warnings:
             out.warn(ep.id, position, kind, f"{spec.label}: {message}")
@@ -188,16 +189,43 @@ def _convert(
     return rows
 
 
-def _taken_ids(spec: Spec, rows: list[dict]) -> tuple[dict[str, str], set[str]]:
-    """(episode of each row whose ID another episode's record holds → message, IDs stored)."""
-    stored = bulk.stored_values(spec.model, [r["id"] for r in rows], ["episode_id"])
-    clashes, owner = {}, {}
+def _new_record_id(spec: Spec, row: dict, out: SplitOutcome, where: str) -> None:
+    """Give a record whose item ID another item holds an ID of its own; keep the item's."""
+    legacy = row["legacy_id"] or row["id"]
+    row["id"] = derived_item_id(spec, row["episode_id"], row["position"], row["embedded_item"])
+    row["legacy_id"] = legacy
+    out.warn(
+        row["episode_id"],
+        row["position"],
+        "repeated_item_id",
+        f"{spec.label}: {spec.id_key} {legacy} is also used {where}; record {row['id']} keeps "
+        "it as its legacy ID",
+    )
+
+
+def _unique_in_batch(spec: Spec, rows: list[dict], out: SplitOutcome) -> None:
+    owner: dict[str, str] = {}
     for row in rows:
-        held_by = stored.get(row["id"], {}).get("episode_id") or owner.get(row["id"])
-        if held_by and held_by != row["episode_id"]:
-            clashes[row["episode_id"]] = f"{spec.id_key} {row['id']} belongs to episode {held_by}"
-        owner.setdefault(row["id"], row["episode_id"])
-    return clashes, set(stored)
+        first = owner.setdefault(row["id"], row["episode_id"])
+        if first != row["episode_id"]:
+            _new_record_id(spec, row, out, f"in episode {first}")
+            owner[row["id"]] = row["episode_id"]
+
+
+def _settle_stored(spec: Spec, prepared: bulk.Prepared, out: SplitOutcome):
+    """(rows, IDs stored for the same episode) once no record ID is another episode's."""
+    rows = prepared.rows
+    stored = bulk.stored_values(spec.model, [r["id"] for r in rows], ["episode_id"])
+    clashing = [
+        r for r in rows if stored.get(r["id"], {}).get("episode_id") not in (None, r["episode_id"])
+    ]
+    if not clashing:
+        return prepared, set(stored)
+    for row in clashing:
+        _new_record_id(spec, row, out, f"by a record of episode {stored[row['id']]['episode_id']}")
+    again = bulk.stored_values(spec.model, [r["id"] for r in clashing], ["episode_id"])
+    taken = (set(stored) - {r["legacy_id"] for r in clashing}) | set(again)
+    return bulk.prepare(spec.model, rows), taken
 
 
 def _episode_updates(rows: list[dict]) -> list[bulk.Prepared]:
@@ -252,6 +280,8 @@ def _split_plan(episodes: list[_Episode]) -> _SplitPlan:
             continue
         for spec, spec_rows in converted.items():
             rows[spec].extend(spec_rows)
+    for spec in SPECS:
+        _unique_in_batch(spec, rows[spec], out)
     plan.rows = {spec: bulk.prepare(spec.model, rows[spec]) for spec in SPECS}
     return plan
 
@@ -271,10 +301,30 @@ def _split_apply(plan: _SplitPlan, dry_run: bool) -> None:
             pass
     stored: dict[Spec, set[str]] = {}
     for spec in SPECS:
-        clashes, stored[spec] = _taken_ids(spec, plan.rows[spec].rows)
-        for episode_id, message in clashes.items():
-            plan.failed.setdefault(episode_id, message)
+        plan.rows[spec], stored[spec] = _settle_stored(spec, plan.rows[spec], plan.out)
     _split_write(plan, stored, dry_run)
+
+
+class BatchCheckFailed(Exception):
+    """A batch's records did not come out as planned; its transaction is rolled back."""
+
+
+def _check_batch(plan: _SplitPlan, kept: dict[Spec, bulk.Prepared]) -> None:
+    """Inside the transaction: every planned record is there, under its episode."""
+    for spec, prepared in kept.items():
+        ids = [r["id"] for r in prepared.rows]
+        stored = bulk.stored_values(spec.model, ids, ["episode_id"])
+        wrong = [
+            r["id"]
+            for r in prepared.rows
+            if stored.get(r["id"], {}).get("episode_id") != r["episode_id"]
+        ]
+        if len(set(ids)) != len(ids) or wrong:
+            raise BatchCheckFailed(
+                f"{spec.label} records missing or under another episode after writing: "
+                f"{', '.join(wrong[:5]) or 'a record ID planned twice'}; the batch of "
+                f"{len(plan.episodes)} episodes from {plan.episodes[0].id} was rolled back"
+            )
 
 
 def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) -> None:
@@ -289,16 +339,19 @@ def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) 
         if patient_id != ep.patient_id:  # a raw legacy document named its MRN
             update |= {"patient_id": patient_id, "mrn": ep.mrn or ep.patient_id}
         updates.append(update)
-    moved = Counter()
+    moved, written = Counter(), {}
     for spec in SPECS:
         kept, _ = plan.rows[spec].split(lambda r: r["episode_id"] not in failed)
         moved[spec.label] += len(kept.rows)
+        written[spec] = kept
         # Records already there (items embedded again since a split) are updated; the rest
         # were found missing in this transaction and are inserted without a second look.
         again, fresh = kept.split(lambda r, taken=stored[spec]: r["id"] in taken)
         bulk.upsert(spec.model, again, dry_run=dry_run)
         bulk.upsert(spec.model, fresh, dry_run=dry_run, new=True)
     _write_episode_updates(_episode_updates(updates), dry_run)
+    if not dry_run:
+        _check_batch(plan, written)
     for episode_id, message in failed.items():
         plan.out.fail(episode_id, f"left embedded, nothing changed: {message}")
     plan.out.items_moved.update(moved)
@@ -310,7 +363,7 @@ def _split_write(plan: _SplitPlan, stored: dict[Spec, set[str]], dry_run: bool) 
 
 def _record_fields(spec: Spec) -> list[str]:
     typed = [f.attname for f in typed_fields(spec.model).values()]
-    return ["episode_id", "position", "extra", "embedded_item", *typed]
+    return ["episode_id", "position", "legacy_id", "extra", "embedded_item", *typed]
 
 
 @dataclass
@@ -334,22 +387,40 @@ def _read_records(spec: Spec, episode_ids: list[str]) -> list[tuple]:
     return bulk.raw_rows(spec.model, _record_fields(spec), where_in=("episode_id", episode_ids))
 
 
+def _records_by_episode(spec: Spec, raw: list[tuple]) -> dict[str, list[dict]]:
+    """A spec's stored records grouped by episode, in their array order."""
+    decode, grouped = bulk.decoder(spec.model, _record_fields(spec)), defaultdict(list)
+    for pk, *values in raw:
+        row = decode(values) | {"id": pk}
+        grouped[row["episode_id"]].append(row)
+    for rows in grouped.values():
+        rows.sort(key=lambda r: (r["position"], r["id"]))
+    return grouped
+
+
+def items_by_episode(episode_ids: list[str]) -> dict[Spec, dict[str, list[dict]]]:
+    """The embedded items the episodes' records stand for (what a reverse would put back)."""
+    return {
+        spec: {
+            episode_id: [row_to_item(spec, r) for r in rows]
+            for episode_id, rows in _records_by_episode(
+                spec, _read_records(spec, episode_ids)
+            ).items()
+        }
+        for spec in SPECS
+    }
+
+
 def _unsplit_plan(episodes: list[_Episode]) -> _UnsplitPlan:
     out = SplitOutcome(episodes_seen=len(episodes))
     ids = [ep.id for ep in episodes]
     records = {spec: _read_records(spec, ids) for spec in SPECS}
-    by_episode: dict[Spec, dict[str, list[dict]]] = {}
-    for spec, raw in records.items():
-        decode, grouped = bulk.decoder(spec.model, _record_fields(spec)), defaultdict(list)
-        for pk, *values in raw:
-            row = decode(values) | {"id": pk}
-            grouped[row["episode_id"]].append(row)
-        by_episode[spec] = grouped
+    by_episode = {spec: _records_by_episode(spec, raw) for spec, raw in records.items()}
     updates = []
     for ep in episodes:
         update = {"id": ep.id}
         for spec in SPECS:
-            rows = sorted(by_episode[spec].get(ep.id, []), key=lambda r: (r["position"], r["id"]))
+            rows = by_episode[spec].get(ep.id, [])
             if rows:
                 # Items embedded since the split stay, after the ones put back.
                 update[spec.array] = [row_to_item(spec, r) for r in rows] + (
@@ -455,6 +526,8 @@ def _in_workers(run_range, ranges: list[tuple[str, str]], progress) -> None:
                 except EOFError:
                     raise RuntimeError("a split worker stopped unexpectedly") from None
                 if kind == "failed":
+                    if payload.startswith(f"{BatchCheckFailed.__name__}: "):
+                        raise BatchCheckFailed(payload.split(": ", 1)[1])
                     raise RuntimeError(f"a split worker failed: {payload}")
                 if kind == "done":
                     live.discard(pipe)

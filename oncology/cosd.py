@@ -20,9 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.db import atomic
+from oncology import cosd_sources as src
 from oncology.cosd_checks import CheckReport, check_export
 from oncology.cosd_xml import write_xml
 from oncology.models import CosdSubmission, Episode, Treatment, Tumour
+from patients.models import nhs_number_is_valid
 
 COLORECTAL_ICD10 = ("C18", "C19", "C20")
 BATCH = 500
@@ -33,15 +35,19 @@ RECORD_ID_NAMESPACE = uuid.UUID("6f1d3c2a-6c43-5d1e-9a57-3c0e2f8b9d41")
 # fmt: off
 MAPPING: dict[str, dict[str, str]] = {
     "gender": {"m": "1", "male": "1", "f": "2", "female": "2", "o": "9", "other": "9"},
-    "treatment_intent": {"curative": "C", "palliative": "P", "unknown": "9"},
+    "treatment_intent": {
+        "curative": "C", "neoadjuvant": "C", "adjuvant": "C", "palliative": "P", "unknown": "9",
+    },
     "treatment_modality": {
         "surgery": "01", "chemotherapy": "02", "hormone_therapy": "03", "radiotherapy": "05",
-        "watch_and_wait": "08", "targeted_therapy": "14", "immunotherapy": "15", "other": "97",
+        "palliative": "07", "watch_and_wait": "08", "surveillance": "08",
+        "targeted_therapy": "14", "immunotherapy": "15", "other": "97",
     },
     "surgical_access_type": {
         "open": "1", "laparoscopic_converted_planned": "2", "laparoscopic_converted": "3",
-        "laparoscopic_converted_to_open": "3", "laparoscopic": "4", "robotic": "5",
-        "not_applicable": "Z",
+        "laparoscopic_converted_to_open": "3", "converted": "3", "converted_to_open": "3",
+        "laparoscopic": "4", "laparoscopic_assisted": "4", "robotic": "5",
+        "robotic_assisted": "5", "not_applicable": "Z",
     },
     "surgical_urgency_type": {
         "emergency": "1", "immediate": "1", "urgent": "2", "expedited": "3", "elective": "4",
@@ -52,6 +58,11 @@ MAPPING: dict[str, dict[str, str]] = {
         "not_applicable": "98", "unknown": "99",
     },
     "tnm_version": {"7": "7", "8": "8"},
+    # GRADE OF DIFFERENTIATION (NHS Data Dictionary): G1 well … G4 undifferentiated, GX.
+    "grade": {
+        "well": "G1", "g1": "G1", "moderate": "G2", "g2": "G2", "poor": "G3", "g3": "G3",
+        "undifferentiated": "G4", "g4": "G4", "gx": "GX", "not_assessable": "GX",
+    },
     # ICD-O-3 morphology -> SNOMED CT morphologic abnormality (only codes we have verified).
     "morphology_snomed": {"8140/3": "35917007", "8480/3": "72495009", "8490/3": "87737001"},
 }
@@ -82,6 +93,8 @@ class CosdRecord:
     items: dict[str, object] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
     treatments: list["CosdRecord"] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (item, message) that block
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (item, message) to warn
 
     @property
     def record_id(self) -> str:
@@ -140,17 +153,11 @@ def nhs_number(value: str) -> str:
     return digits if nhs_number_is_valid(digits) else ""
 
 
-def nhs_number_is_valid(digits: str) -> bool:
-    """Ten digits whose last is the modulus 11 check digit of the first nine."""
-    if not re.fullmatch(r"[0-9]{10}", digits):
-        return False
-    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
-    return {11: 0}.get(check, check) == int(digits[9])
-
-
 def local_date(value) -> date | None:
     if value is None:
         return None
+    if not isinstance(value, datetime):
+        return value
     return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
 
 
@@ -158,16 +165,6 @@ def tnm_category(value, letter: str) -> str:
     """`T3`, `pT4a`, `ycN1` or `3` -> `3`, `4a`, `1`; COSD carries the category without prefix."""
     text = str(value).strip()
     return re.sub(rf"^[cpyra]*{letter}", "", text, flags=re.IGNORECASE)
-
-
-def birth_date(extra: dict) -> tuple[date | None, str | None]:
-    raw = next((extra[k] for k in ("dob", "date_of_birth", "birth_date") if extra.get(k)), None)
-    if raw is None:
-        return None, None
-    try:
-        return date.fromisoformat(str(raw)[:10]), None
-    except ValueError:
-        return None, str(raw)
 
 
 def _colorectal_primary(prefix: str = "") -> Q:
@@ -185,23 +182,36 @@ def _bounds(period_start: date, period_end: date) -> tuple[datetime, datetime]:
 
 
 def pathway_ids(period_start: date, period_end: date) -> list[str]:
-    """Episodes with a colorectal primary diagnosed, or any treatment given, within the period."""
+    """Colorectal episodes with a primary diagnosed, or any treatment given, in the period.
+
+    Colorectal: a primary whose ICD-10 code (or, without one, its site) is C18–C20, or an
+    episode of a bowel cancer type; a bowel episode whose primary says neither is kept, so
+    the checks name it instead of leaving it out."""
     start, end = _bounds(period_start, period_end)
     diagnosed = Tumour.objects.filter(
-        _colorectal_primary(), diagnosis_date__gte=start, diagnosis_date__lt=end
+        _colorectal_primary() | Q(tumour_type=Tumour.Type.PRIMARY, icd10_code=""),
+        diagnosis_date__gte=start,
+        diagnosis_date__lt=end,
     )
     ids = set(diagnosed.values_list("episode_id", flat=True))
     treated = Treatment.objects.filter(treatment_date__gte=start, treatment_date__lt=end)
-    others = sorted(set(treated.values_list("episode_id", flat=True)) - ids)
-    for batch in _batches(others):
-        colorectal = Tumour.objects.filter(_colorectal_primary(), episode_id__in=batch)
-        ids |= set(colorectal.values_list("episode_id", flat=True))
+    ids |= set(treated.values_list("episode_id", flat=True))
     live = []
     for batch in _batches(sorted(ids)):
-        episodes = Episode.objects.filter(pk__in=batch)
-        live += episodes.exclude(episode_status=Episode.Status.CANCELLED).values_list(
-            "id", flat=True
+        primaries = {}
+        for tumour in Tumour.objects.filter(tumour_type=Tumour.Type.PRIMARY, episode_id__in=batch):
+            primaries.setdefault(tumour.episode_id, []).append(tumour)
+        episodes = Episode.objects.filter(pk__in=batch).exclude(
+            episode_status=Episode.Status.CANCELLED
         )
+        for pk, cancer_type in episodes.values_list("id", "cancer_type"):
+            held = primaries.get(pk, [])
+            if any(src.is_colorectal(t) for t in held):
+                live.append(pk)
+            elif src.key(cancer_type or "") in src.COLORECTAL_CANCER_TYPES and not any(
+                src.icd10(t)[0] for t in held
+            ):  # a bowel episode whose primary names no other cancer
+                live.append(pk)
     return sorted(live)
 
 
@@ -216,7 +226,7 @@ def records(episode_ids: list[str]):
     for batch in _batches(episode_ids):
         episodes = Episode.objects.filter(pk__in=batch).select_related("patient").order_by("id")
         tumours, treatments = {}, {}
-        for tumour in Tumour.objects.filter(_colorectal_primary(), episode_id__in=batch):
+        for tumour in Tumour.objects.filter(tumour_type=Tumour.Type.PRIMARY, episode_id__in=batch):
             tumours.setdefault(tumour.episode_id, []).append(tumour)
         for treatment in Treatment.objects.filter(episode_id__in=batch):
             treatments.setdefault(treatment.episode_id, []).append(treatment)
@@ -232,24 +242,49 @@ def build_record(
     stored_nhs = episode.nhs_number or (patient.extra or {}).get("nhs_number")
     formatted(record, "nhs_number", stored_nhs, nhs_number, NHS_NUMBER)
     record.items["local_patient_id"] = episode.mrn or patient.uhid or patient.pk
-    record.items["birth_date"], bad_dob = birth_date(patient.extra or {})
+    record.items["birth_date"], bad_dob = src.birth_date(patient)
     if bad_dob:
         record.invalid["birth_date"] = bad_dob
     coded(record, "gender", patient.gender)
     record.items["referral_date"] = local_date(episode.referral_date)
     record.items["first_seen_date"] = local_date(episode.first_seen_date)
-    dated = sorted(tumours, key=lambda t: (t.diagnosis_date is None, t.diagnosis_date, t.position))
+    colorectal = [t for t in tumours if src.is_colorectal(t)] or tumours
+    dated = sorted(
+        colorectal,
+        key=lambda t: (src.diagnosis_date(t, episode) is None, _sort_date(t, episode), t.position),
+    )
     if dated:
-        _tumour_items(record, dated[0])
+        _tumour_items(record, dated[0], episode)
+    else:
+        record.errors.append(
+            ("icd10_code", f"Episode {episode.id} has no primary tumour recorded: add it (site "
+             "or ICD-10 code) or correct the episode's cancer type.")
+        )  # fmt: skip
     for treatment in sorted(treatments, key=lambda t: (t.treatment_date is None, t.treatment_date)):
         record.treatments.append(_treatment(treatment))
     return record
 
 
-def _tumour_items(record: CosdRecord, tumour: Tumour) -> None:
-    record.items["diagnosis_date"] = local_date(tumour.diagnosis_date)
-    formatted(record, "icd10_code", tumour.icd10_code, icd10, ICD10_COLORECTAL)
-    morphology = (tumour.snomed_morphology_code or "").strip()
+def _sort_date(tumour: Tumour, episode: Episode):
+    moment = src.diagnosis_date(tumour, episode)
+    return local_date(moment) if moment is not None else date.max
+
+
+def _tumour_items(record: CosdRecord, tumour: Tumour, episode: Episode) -> None:
+    record.items["diagnosis_date"] = local_date(src.diagnosis_date(tumour, episode))
+    code, derived = src.icd10(tumour)
+    formatted(record, "icd10_code", code, icd10, ICD10_COLORECTAL)
+    if derived:
+        record.notes.append(
+            ("icd10_code", f"ICD-10 {record.items['icd10_code']} derived from the site "
+             f"'{src.site(tumour)}' (episode {episode.id}).")
+        )  # fmt: skip
+    elif code is None:
+        record.errors.append(
+            ("icd10_code", f"Episode {episode.id}: the primary tumour has no ICD-10 code and "
+             f"its site '{src.site(tumour) or 'not recorded'}' does not name one; record it.")
+        )  # fmt: skip
+    morphology = src.morphology(tumour)
     record.items["morphology_icdo3"] = morphology if ICDO3.match(morphology) else None
     snomed = (
         morphology if SNOMED_ID.match(morphology) else MAPPING["morphology_snomed"].get(morphology)
@@ -257,20 +292,26 @@ def _tumour_items(record: CosdRecord, tumour: Tumour) -> None:
     record.items["morphology_snomed"] = snomed
     if morphology and not snomed:
         record.invalid["morphology_snomed"] = morphology
-    staging = tumour.tnm_staging or {}
+    staging = src.staging(tumour, episode)
     version = re.sub(r"[^0-9]", "", str(staging.get("tnm_version") or ""))
     coded(record, "tnm_version", version or None)
     for item, letter in (("t_stage", "T"), ("n_stage", "N"), ("m_stage", "M")):
         stored = staging.get(item)
         value = tnm_category(stored, letter) if stored not in (None, "") else None
+        if value and value.lower() in {"x", "is"}:
+            value = "X" if value.lower() == "x" else "is"
         ok = value is None or value in TNM_CATEGORIES[item]
         record.items[item] = value if ok else None
         if not ok:
             record.invalid[item] = str(stored)
-    pathology = tumour.pathology or {}
     for item in ("lymph_nodes_examined", "lymph_nodes_positive"):
-        record.items[item] = _count(record, item, pathology.get(item))
-    coded(record, "crm_status", pathology.get("crm_status"))
+        record.items[item] = _count(record, item, src.pathology(tumour, item))
+    coded(record, "crm_status", src.pathology(tumour, "crm_status"))
+    coded(
+        record,
+        "grade",
+        src.pathology(tumour, "grade") or src.first(tumour.extra, "differentiation"),
+    )
 
 
 def _count(record: CosdRecord, item: str, stored) -> int | None:
@@ -289,15 +330,20 @@ def _count(record: CosdRecord, item: str, stored) -> int | None:
 def _treatment(treatment: Treatment) -> CosdRecord:
     item = CosdRecord(episode_id=treatment.id, patient_id=treatment.patient_id)
     item.items["start_date"] = local_date(treatment.treatment_date)
-    coded(item, "treatment_modality", treatment.treatment_type)
-    coded(item, "treatment_intent", treatment.treatment_intent)
+    kind = src.treatment_type(treatment)
+    coded(item, "treatment_modality", kind or None)
+    coded(
+        item,
+        "treatment_intent",
+        treatment.treatment_intent or src.first(treatment.extra, "treatment_intent"),
+    )
     formatted(item, "provider", treatment.provider_organisation, lambda v: v.strip().upper(), ODS)
-    item.items["surgery"] = treatment.treatment_type == Treatment.Type.SURGERY
+    item.items["surgery"] = kind == Treatment.Type.SURGERY
     if item.items["surgery"]:
-        formatted(item, "opcs4_code", treatment.opcs4_code, opcs4, OPCS4)
-        coded(item, "surgical_access_type", treatment.surgical_access_type)
-        coded(item, "surgical_urgency_type", treatment.surgical_urgency_type)
-        coded(item, "asa_grade", treatment.asa_grade)
+        formatted(item, "opcs4_code", src.opcs(treatment), opcs4, OPCS4)
+        coded(item, "surgical_access_type", src.access(treatment))
+        coded(item, "surgical_urgency_type", src.urgency(treatment))
+        coded(item, "asa_grade", src.asa(treatment))
     return item
 
 

@@ -54,6 +54,7 @@ ITEMS = [
     Item("lymph_nodes_examined", "Nodes examined", "pCR0890", "resection", WARNING),
     Item("lymph_nodes_positive", "Nodes positive", "pCR0900", "resection", WARNING),
     Item("crm_status", "Circumferential resection margin", "pCR1150", "resection", WARNING),
+    Item("grade", "Grade of differentiation", "pCR0860", "resection", None),
 ]
 
 
@@ -121,6 +122,10 @@ def check_export(header, cosd_records: list) -> CheckReport:
         )
     held = {item.name: [0, 0] for item in ITEMS}
     for record in cosd_records:
+        for item, message in record.errors:
+            report.add(ERROR, record, item, message)
+        for item, message in record.notes:
+            report.add(WARNING, record, item, message)
         _check_items(report, record, held)
         _check_dates(report, record)
         _check_counts(report, record)
@@ -170,6 +175,8 @@ def _check_items(report: CheckReport, record, held: dict) -> None:
                     f"{item.label}{where}: "
                     f"'{target.invalid[item.name]}' is not a valid COSD value.",
                 )
+            elif any(name == item.name for name, _ in target.errors):
+                continue  # said in words of its own above
             elif target.items.get(item.name) in (None, "") and item.missing:
                 report.add(item.missing, record, item.name, f"{item.label}{where} is missing.")
 

@@ -96,6 +96,7 @@ def record_element(record: CosdRecord) -> etree._Element:
             ("NumberOfNodesExamined", None, i("lymph_nodes_examined")),
             ("NumberOfNodesPositive", None, i("lymph_nodes_positive")),
             ("ExcisionMarginCircumferential", "code", i("crm_status")),
+            ("GradeOfDifferentiation", "code", i("grade")),
         ],
     )
     return node

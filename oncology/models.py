@@ -27,6 +27,13 @@ class Episode(models.Model):
         help_text="The legacy document's patient_id as it came.",
     )
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
+    legacy_episode_id = models.CharField(
+        "episode ID (legacy)",
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="The oncology system's own string ID (EPI-…), kept beside the ObjectId.",
+    )
     condition_type = models.CharField(max_length=32, default="cancer")
     cancer_type = models.CharField(max_length=64, blank=True)
     referral_date = models.DateTimeField(null=True, blank=True)
@@ -40,6 +47,13 @@ class Episode(models.Model):
     embedded_treatments = models.JSONField(db_column="treatments", default=list, blank=True)
     embedded_tumours = models.JSONField(db_column="tumours", default=list, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    legacy_forms = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="How the legacy document wrote each known field (or that it had none), so "
+        "export_json gives every value back with the type it came in.",
+    )
 
     # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
     # whose values no longer match it was edited in clinic since).
@@ -91,6 +105,13 @@ class Treatment(models.Model):
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Index in the legacy embedded array (kept so a split can be reversed)."
+    )
+    legacy_id = models.CharField(
+        "legacy item ID",
+        max_length=64,
+        blank=True,
+        help_text="The embedded item's own ID when another item held it too (blank: the same "
+        "as the record ID); exported back as the item's ID.",
     )
     treatment_type = models.CharField(max_length=32, choices=Type)
     treatment_date = models.DateTimeField(null=True, blank=True)
@@ -153,6 +174,13 @@ class Tumour(models.Model):
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Index in the legacy embedded array (kept so a split can be reversed)."
+    )
+    legacy_id = models.CharField(
+        "legacy item ID",
+        max_length=64,
+        blank=True,
+        help_text="The embedded item's own ID when another item held it too (blank: the same "
+        "as the record ID); exported back as the item's ID.",
     )
     tumour_type = models.CharField(max_length=16, choices=Type)
     site = models.CharField(max_length=200, blank=True)

@@ -191,13 +191,17 @@ class HistoryEntryInline(SummaryDisplay, admin.TabularInline):
 
 @admin.register(Patient)
 class PatientAdmin(BigTableAdmin):
-    list_display = ["name", "uhid", "age", "gender", "phone", "id", "updated_at"]
+    list_display = ["name_shown", "uhid", "age", "gender", "phone", "id", "updated_at"]
     list_filter = ["gender"]
-    sortable_by = ["name", "uhid"]
+    sortable_by = ["name_shown", "uhid"]
     search_fields = ["name"]  # what autocomplete needs; get_search_results does the real work
     search_help_text = "Start of the name, UHID, patient ID, or phone number typed in any format."
     readonly_fields = ["id", "created_at", "updated_at", "extra"]
     inlines = [NoteInline, HistoryEntryInline]
+
+    @admin.display(description="name", ordering="name")
+    def name_shown(self, obj):
+        return obj.display_name
 
     def get_fieldsets(self, request, obj=None):
         details = (None, {"fields": ["name", "uhid", "age", "gender", "phone"]})

@@ -19,6 +19,26 @@ def validate_uhid(value: str) -> None:
         )
 
 
+def nhs_number_is_valid(digits: str) -> bool:
+    """Ten digits whose last is the modulus 11 check digit of the first nine (NHS data dictionary)."""  # noqa: E501
+    if not re.fullmatch(r"[0-9]{10}", digits or ""):
+        return False
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    return {11: 0}.get(check, check) == int(digits[9])
+
+
+def validate_nhs_number(value: str) -> None:
+    if not nhs_number_is_valid(value):
+        raise ValidationError(
+            "An NHS number is 10 digits (no spaces) whose last digit is its modulus 11 check "
+            "digit; check it was typed correctly.",
+            code="nhs_number",
+        )
+
+
+NO_NAME = "(no name recorded)"
+
+
 class Patient(models.Model):
     """A registered patient; `id` is the domain ID staff see (`PAT_72D90B86`)."""
 
@@ -33,7 +53,9 @@ class Patient(models.Model):
     uhid = models.CharField(
         "UHID", max_length=32, unique=True, null=True, blank=True, validators=[validate_uhid]
     )
-    name = models.CharField(max_length=200)
+    # Blank only for patients imported from a system that recorded none (the oncology system);
+    # staff registering a patient must type one (clean(), the API serializer).
+    name = models.CharField(max_length=200, blank=True)
     age = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(130, "Age must be between 0 and 130.")]
     )
@@ -43,7 +65,15 @@ class Patient(models.Model):
     )
     gender = models.CharField(max_length=1, choices=Gender, blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    nhs_number = models.CharField("NHS number", max_length=10, unique=True, null=True, blank=True)
+    nhs_number = models.CharField(
+        "NHS number",
+        max_length=10,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_nhs_number],
+        help_text="10 digits, no spaces.",
+    )
     ethnicity = models.CharField(
         max_length=2, blank=True, help_text="NHS ethnic category code (A–Z, 99 not known)."
     )
@@ -76,7 +106,18 @@ class Patient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.uhid or self.id})"
+        return f"{self.display_name} ({self.uhid or self.id})"
+
+    @property
+    def display_name(self) -> str:
+        """The name, or for an imported patient without one what identifies them."""
+        if (self.name or "").strip():
+            return self.name
+        if self.uhid:
+            return f"{NO_NAME} MRN {self.uhid}"
+        if self.nhs_number:
+            return f"{NO_NAME} NHS {self.nhs_number}"
+        return f"{NO_NAME} {self.id}"
 
     def clean(self):
         if not (self.name or "").strip():

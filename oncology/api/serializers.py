@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from clinic.api.serializers import choice_error, ref
 from oncology.models import Episode, Treatment, Tumour
+from oncology.selectors import episode_get
 from patients.models import Patient
 
 NHS_NUMBER = "An NHS number is 10 digits."
@@ -120,10 +121,25 @@ class EpisodeWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class EpisodeRef(serializers.PrimaryKeyRelatedField):
+    """An episode by its ID or by the oncology system's own `episode_id` (`EPI-…`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data:
+            try:
+                return episode_get(ref=data)
+            except Episode.DoesNotExist:
+                pass
+        return super().to_internal_value(data)
+
+
 class EpisodeChildWriteSerializer(serializers.ModelSerializer):
     """Treatments and tumours belong to one episode and to that episode's patient."""
 
-    episode = ref(Episode, "episode", "6761b2f0c2a4e5d1f0a1b2c3")
+    episode = EpisodeRef(
+        queryset=Episode.objects.all(),
+        error_messages=ref(Episode, "episode", "6761b2f0c2a4e5d1f0a1b2c3").error_messages,
+    )
     # Left out, it is taken from the episode.
     patient = ref(Patient, "patient", "PAT_72D90B86", required=False)
 

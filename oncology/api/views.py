@@ -13,11 +13,12 @@ class EpisodeFilter(filters.FilterSet):
     cancer_type = filters.CharFilter()
     nhs_number = filters.CharFilter()
     mrn = filters.CharFilter()
+    episode_id = filters.CharFilter(field_name="legacy_episode_id")
     referral = filters.DateFromToRangeFilter(field_name="referral_date")
 
     class Meta:
         model = Episode
-        fields = ["patient", "status", "cancer_type", "nhs_number", "mrn", "referral"]
+        fields = ["patient", "status", "cancer_type", "nhs_number", "mrn", "episode_id", "referral"]
 
 
 class TreatmentFilter(filters.FilterSet):

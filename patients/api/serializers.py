@@ -33,6 +33,9 @@ class GenderField(serializers.ChoiceField):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    # A patient imported without a recorded name reads "(no name recorded) MRN …", never "".
+    name = serializers.CharField(source="display_name", read_only=True)
+
     class Meta:
         model = Patient
         fields = ["id", "uhid", "name", "age", "gender", "phone", "created_at", "updated_at"]

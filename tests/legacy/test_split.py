@@ -147,14 +147,19 @@ def test_an_item_that_cannot_be_converted_leaves_its_episode_untouched(db):
     assert Treatment.objects.get().episode_id == good.pk
 
 
-def test_an_id_held_by_another_episode_is_an_error_not_an_overwrite(db):
+def test_an_id_held_by_another_episode_gets_a_record_id_of_its_own(db):
     first = EpisodeFactory(embedded_treatments=[{"treatment_id": "TRT_SAME", "regimen": "A"}])
     episodes_split_all()
     second = EpisodeFactory(embedded_treatments=[{"treatment_id": "TRT_SAME", "regimen": "B"}])
     out = episodes_split_all()
-    assert out.error_count == 1 and out.errors[0]["episode"] == second.pk
-    assert Treatment.objects.get().episode_id == first.pk
-    assert Episode.objects.get(pk=second.pk).embedded_treatments[0]["regimen"] == "B"
+    assert out.error_count == 0 and out.warnings["repeated_item_id"] == 1
+    assert Treatment.objects.get(pk="TRT_SAME").episode_id == first.pk
+    other = Treatment.objects.get(episode_id=second.pk)
+    assert (other.legacy_id, other.regimen) == ("TRT_SAME", "B") and other.pk != "TRT_SAME"
+    episodes_split_all(reverse=True)
+    assert Episode.objects.get(pk=second.pk).embedded_treatments == [
+        {"treatment_id": "TRT_SAME", "regimen": "B"}
+    ]
 
 
 def test_a_rerun_changes_nothing(sample):

@@ -117,13 +117,19 @@ def test_it_exports_one_record_per_colorectal_pathway_in_the_period():
     )
     make_pathway(icd10="C34.1")  # lung: not colorectal
     make_pathway(diagnosed="2024-11-02", treatments=[])  # after the period
-    make_pathway(tumour={"tumour_type": Tumour.Type.METASTASIS})  # no colorectal primary
+    # A bowel episode without a primary is counted, and named, not left out.
+    no_primary = make_pathway(tumour={"tumour_type": Tumour.Type.METASTASIS})
     make_pathway(episode={"episode_status": "cancelled"})
 
     export = cosd_prepare(period_start=OCT_START, period_end=OCT_END)
 
-    assert sorted(r.episode_id for r in export.records) == sorted([wanted.pk, treated_in_period.pk])
-    assert export.header.record_count == 2
+    assert sorted(r.episode_id for r in export.records) == sorted(
+        [wanted.pk, treated_in_period.pk, no_primary.pk]
+    )
+    assert export.header.record_count == 3
+    assert any(
+        e.record == no_primary.pk and no_primary.pk in e.message for e in export.report.errors
+    )
 
 
 @pytest.mark.django_db

@@ -15,13 +15,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("directory", help="where to write patients.json, queue.json, …")
         parser.add_argument("--only", help=f"comma-separated subset of {','.join(ORDER)}")
+        parser.add_argument(
+            "--episodes-array",
+            action="store_true",
+            help="episodes.json as one JSON array (mongoexport --jsonArray), not JSON lines",
+        )
 
     def handle(self, *args, **options):
         kinds = options["only"].split(",") if options["only"] else list(ORDER)
         if set(kinds) - set(ORDER):
             raise CommandError(f"--only accepts {', '.join(ORDER)}")
         try:
-            written = export_all(options["directory"], [k for k in ORDER if k in kinds])
+            written = export_all(
+                options["directory"],
+                [k for k in ORDER if k in kinds],
+                episodes_array=options["episodes_array"],
+            )
         except OSError as exc:
             raise CommandError(f"Cannot write to {options['directory']}: {exc}") from exc
         if options["verbosity"] >= 1:

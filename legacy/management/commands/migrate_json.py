@@ -13,6 +13,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from legacy import surgdb
 from legacy.importer import Importer, PathError, find_files
 from legacy.kinds import NAMES
 from legacy.report import ConflictsFile, RejectsFile
@@ -47,6 +48,13 @@ class Command(BaseCommand):
             default="clinic",
             help="which version a conflict keeps (default: clinic's)",
         )
+        parser.add_argument(
+            "--legacy-key",
+            metavar="KEY_FILE",
+            help="the oncology system's field-encryption key file, to read its ENC: values "
+            f"(with --legacy-salt; or set {surgdb.KEY_FILE_ENV} and {surgdb.SALT_FILE_ENV})",
+        )
+        parser.add_argument("--legacy-salt", metavar="SALT_FILE", help="its salt file")
 
     def handle(self, *args, **options):
         only = set(options["only"].split(",")) if options["only"] else None
@@ -68,6 +76,7 @@ class Command(BaseCommand):
         conflicts_path = options["conflicts"] or (
             f"{rejects_path.removesuffix('.jsonl').removesuffix('.rejects')}.conflicts.jsonl"
         )
+        self._legacy_key(options["legacy_key"], options["legacy_salt"])
         try:
             rejects, conflicts = RejectsFile(rejects_path), ConflictsFile(conflicts_path)
         except OSError as exc:
@@ -88,6 +97,17 @@ class Command(BaseCommand):
         self._finish(report, options)
         if report.exit_code:
             sys.exit(report.exit_code)
+
+    def _legacy_key(self, key_file, salt_file) -> None:
+        if bool(key_file) != bool(salt_file):
+            raise _usage("--legacy-key and --legacy-salt go together (the two key files).")
+        try:
+            if key_file:
+                surgdb.set_key_files(key_file, salt_file)
+            else:
+                surgdb.key_from_environment()
+        except OSError as exc:
+            raise _usage(f"Cannot read the oncology system's key file: {exc}") from exc
 
     def _progress_printer(self, verbosity: int):
         if verbosity >= 2:

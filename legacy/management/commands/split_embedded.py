@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (every episode handled); 1 some episodes could not be converted and were
 left exactly as they were (listed; nothing lost); 2 cancelled at the prompt or bad arguments;
-3 the after-run validation found a mismatch (see the report).
+3 validation found a mismatch: each batch is checked inside its own transaction, and a batch
+that fails is rolled back whole and stops the run (it changed nothing; see the report).
 """
 
 import json
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from legacy.split import (
     MIN_EPISODES_PER_WORKER,
+    BatchCheckFailed,
     SplitOutcome,
     embedded_state,
     episodes_split_all,
@@ -55,13 +57,31 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError("Cancelled; nothing was changed.", returncode=2)
         started, clock = timezone.now(), time.monotonic()
-        out = episodes_split_all(
-            reverse=reverse,
-            batch_size=batch_size,
-            dry_run=dry_run,
-            on_batch=self._progress(before["episodes"]),
-            workers=workers,
-        )
+        try:
+            out = episodes_split_all(
+                reverse=reverse,
+                batch_size=batch_size,
+                dry_run=dry_run,
+                on_batch=self._progress(before["episodes"]),
+                workers=workers,
+            )
+        except BatchCheckFailed as exc:
+            after = embedded_state()
+            if report:
+                report.write_text(
+                    json.dumps(
+                        {"command": "split_embedded", "mode": mode, "exit_code": 3,
+                         "validation": {"ok": False, "problems": [str(exc)]},
+                         "before": before, "after": after},
+                        indent=2,
+                    )
+                    + "\n"
+                )  # fmt: skip
+            raise CommandError(
+                f"Validation failed: {exc}. That batch changed nothing; the batches before it "
+                "were each checked and kept. Re-run to continue.",
+                returncode=3,
+            ) from exc
         duration = time.monotonic() - clock
         after = embedded_state()
         problems = _validate(mode, dry_run, before, after, out)
