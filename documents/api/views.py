@@ -96,7 +96,10 @@ class PatientDocumentViewSet(mixins.CreateModelMixin, NestedListViewSet):
     def create(self, request, *args, **kwargs):
         patient = get_object_or_404(Patient, pk=kwargs["parent_id"])
         upload = serializers.DocumentUploadSerializer(
-            data={"files": request.FILES.getlist("files"), **request.data.dict()}
+            data={
+                "files": request.FILES.getlist("files"),
+                "note_id": request.data.get("note_id", ""),
+            }
         )
         upload.is_valid(raise_exception=True)
         try:
