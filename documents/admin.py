@@ -1,6 +1,7 @@
 """Admin for documents: upload from the patient's page, review beside the image, thumbnails."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -79,7 +80,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     @admin.display(description="History entries confirmed from it")
     def history_entries(self, document):
         rows = [
-            (reverse("admin:patients_historyentry_change", args=[e.pk]), e)
+            (reverse("admin:patients_historyentry_change", args=[quote(e.pk)]), e)
             for e in document_history(document)
         ]
         return format_html_join(", ", '<a href="{}">{}</a>', rows) or "-"
@@ -134,7 +135,7 @@ class DocumentAdmin(ReadOnlyAdmin):
                 messages.success(
                     request, f"{count} document(s) uploaded for {patient} as batch {batch.pk}."
                 )
-                return redirect("admin:documents_documentbatch_change", batch.pk)
+                return redirect("admin:documents_documentbatch_change", quote(batch.pk))
         status = 413 if any("largest file" in e for e in form.errors.get("files", [])) else None
         context = self._context(request, f"Upload documents: {patient}", patient=patient, form=form)
         response = TemplateResponse(request, "admin/documents/upload.html", context)
@@ -162,7 +163,7 @@ class DocumentAdmin(ReadOnlyAdmin):
                     f"{len(entries)} history entr{'y' if len(entries) == 1 else 'ies'} "
                     f"confirmed from {document.pk}.",
                 )
-                return redirect("admin:documents_document_change", document.pk)
+                return redirect("admin:documents_document_change", quote(document.pk))
         context = self._context(
             request,
             f"Review {document}",
@@ -193,7 +194,7 @@ class DocumentInline(admin.TabularInline):
 
     @admin.display(description="Document")
     def link(self, document):
-        url = reverse("admin:documents_document_change", args=[document.pk])
+        url = reverse("admin:documents_document_change", args=[quote(document.pk)])
         return format_html('<a href="{}">{}</a>', url, document.pk)
 
 
