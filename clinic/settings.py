@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         "NoteTypeEnum": "patients.models.Note.Type",
         "HistoryTypeEnum": "patients.models.HistoryEntry.Type",
         "QueueStatusEnum": "queue_app.models.QueueEntry.Status",
+        "DocumentStatusEnum": "documents.models.Status",
     },
 }
 

@@ -205,8 +205,12 @@ def document_entries(patient_id: str):
 
 
 def medical_timeline_entries(patient_id: str):
-    """Hook for the patient timeline page: clinic's timeline and legacy AI timelines."""
-    medical_timeline_rebuild(patient_id=patient_id)
+    """Hook for the patient timeline page: clinic's timeline and legacy AI timelines.
+
+    Clinic's timeline exists once the patient has a document; it is brought up to date here
+    (notes and history change without a documents service knowing)."""
+    if MedicalTimeline.objects.filter(pk=timeline_id(patient_id)).exists():
+        medical_timeline_rebuild(patient_id=patient_id)
     rows = MedicalTimeline.objects.filter(patient_id=patient_id).values(
         "id", "kind", "generated_at", "summary", "batch_id", "total_documents"
     )
