@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from legacy.export import export_all
 from legacy.importer import ORDER
+from legacy.opd_documents import export_opd
 
 
 class Command(BaseCommand):
@@ -15,6 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("directory", help="where to write patients.json, queue.json, …")
         parser.add_argument("--only", help=f"comma-separated subset of {','.join(ORDER)}")
+        parser.add_argument(
+            "--uploads", help="also write every document's file to this folder (legacy names)"
+        )
 
     def handle(self, *args, **options):
         kinds = options["only"].split(",") if options["only"] else list(ORDER)
@@ -22,8 +26,15 @@ class Command(BaseCommand):
             raise CommandError(f"--only accepts {', '.join(ORDER)}")
         try:
             written = export_all(options["directory"], [k for k in ORDER if k in kinds])
+            if not options["only"]:  # documents, batches, timelines (legacy/opd_documents.py)
+                written |= export_opd(options["directory"], uploads=options["uploads"])
         except OSError as exc:
             raise CommandError(f"Cannot write to {options['directory']}: {exc}") from exc
         if options["verbosity"] >= 1:
             for kind, count in written.items():
-                self.stdout.write(f"{kind}.json: {count} records")
+                noun = (
+                    f"{kind}: {count} copied"
+                    if kind == "files"
+                    else f"{kind}.json: {count} records"
+                )
+                self.stdout.write(noun)

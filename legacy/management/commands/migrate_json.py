@@ -7,11 +7,13 @@ An operator command: it runs with the database's own rights, no role check.
 """
 
 import json
+import os
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from legacy import opd_documents
 from legacy.importer import ORDER, Importer, find_files
 from legacy.report import RejectsFile
 
@@ -30,6 +32,10 @@ class Command(BaseCommand):
             help="rejected records as JSON lines (default: next to --report, "
             "else ./migrate_json.rejects.jsonl)",
         )
+        parser.add_argument(
+            "--uploads",
+            help="the OPD system's uploads folder: documents' files are copied into storage",
+        )
 
     def handle(self, *args, **options):
         only = set(options["only"].split(",")) if options["only"] else None
@@ -37,11 +43,14 @@ class Command(BaseCommand):
             raise CommandError(f"--only accepts {', '.join(ORDER)}")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
+        if options["uploads"] and not os.path.isdir(options["uploads"]):
+            raise CommandError(f"--uploads {options['uploads']}: no such folder")
+        opd = {} if only else opd_documents.find_files(options["paths"])
         try:
-            files = find_files(options["paths"], only)
+            files = find_files([p for p in options["paths"] if p not in opd.values()], only)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        if not files:
+        if not files and not opd:
             raise CommandError("No legacy files found (expected patients.json, queue.json, …).")
         rejects_path = options["rejects"] or (
             f"{options['report'].removesuffix('.json')}.rejects.jsonl"
@@ -60,8 +69,23 @@ class Command(BaseCommand):
         finally:
             rejects.close()
         self._finish(report, options)
-        if report.exit_code:
-            sys.exit(report.exit_code)
+        code = report.exit_code
+        if opd and code < 2:  # documents, batches, timelines (legacy/opd_documents.py)
+            code = max(code, self._documents(opd, options))
+        if code:
+            sys.exit(code)
+
+    def _documents(self, opd: dict, options) -> int:
+        importer = opd_documents.OpdImporter(uploads=options["uploads"], dry_run=options["dry_run"])
+        lines, data, code = opd_documents.import_summary(importer.run(opd))
+        if options["verbosity"] >= 1:
+            self.stdout.write("\n".join(lines))
+        if options["report"]:
+            with open(options["report"], encoding="utf-8") as handle:
+                full = json.load(handle)
+            with open(options["report"], "w", encoding="utf-8") as handle:
+                json.dump({**full, "documents": data}, handle, indent=1, default=str)
+        return code
 
     def _progress_printer(self, verbosity: int):
         if verbosity >= 2:
