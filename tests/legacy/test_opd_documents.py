@@ -137,7 +137,8 @@ def _snapshot():
               "content_type", "sha256", "size"]  # fmt: skip
     return (
         list(Document.objects.order_by("id").values(*fields)),
-        list(DocumentBatch.objects.order_by("id").values("id", "status", "created_at", "completed_at")),
+        list(DocumentBatch.objects.order_by("id").values("id", "status", "created_at",
+                                                         "completed_at")),
         list(MedicalTimeline.objects.filter(kind="ai").order_by("id").values(
             "id", "generated_at", "timeline_events", "summary", "total_documents")),
     )  # fmt: skip
