@@ -181,3 +181,16 @@ def test_summariser_hook_writes_the_summary(patient, settings):
 
 def short_summary(data):
     return f"{len(data['timeline_events'])} events"
+
+
+def test_database_task_backend_queues_and_its_worker_processes(patient, settings):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    batch = services.batch_upload(patient=patient, files=_photos(2))
+    assert batch.status == "pending" and DBTaskResult.objects.filter(status="READY").count() == 1
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    batch.refresh_from_db()
+    assert batch.status == "completed"
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"

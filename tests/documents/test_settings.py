@@ -41,6 +41,21 @@ def test_s3_bucket_switches_documents_to_private_s3_compatible_storage():
     assert storage["OPTIONS"]["default_acl"] == "private" and storage["OPTIONS"]["querystring_auth"]
 
 
-def test_on_mongodb_tasks_run_in_the_request():
+def test_on_mongodb_tasks_use_the_database_backend_with_its_own_migrations():
     _, tasks, _ = _settings(DATABASE_URL="mongodb://127.0.0.1:1/clinic")
+    assert tasks == "django_tasks_db.DatabaseBackend"
+    probe = "from clinic import settings as s; print(s.MIGRATION_MODULES['django_tasks_database'])"
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DATABASE_URL": "mongodb://127.0.0.1:1/clinic"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "clinic.mongo_migrations.django_tasks_database"
+
+
+def test_another_task_backend_comes_from_the_environment():
+    _, tasks, _ = _settings(TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend")
     assert tasks == "django_tasks.backends.immediate.ImmediateBackend"
