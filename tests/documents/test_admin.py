@@ -168,3 +168,10 @@ def test_patient_timeline_page_shows_documents_with_thumbnails_and_timeline(doct
 def test_thumbnail_view_refuses_a_role_without_documents(no_role, document):
     response = client_for(no_role).get(reverse("document-thumbnail", args=[document.pk]))
     assert response.status_code == 403
+
+
+def test_timeline_links_open_the_document_page(doctor, document):
+    client = client_for(doctor)
+    page = client.get(reverse("patient_timeline", args=[document.patient_id])).content.decode()
+    link = reverse("admin:documents_document_change", args=[quote(document.pk)])
+    assert link in page and client.get(link).status_code == 200
