@@ -19,15 +19,16 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db.models import Q
 
 from clinic.ids import derived_id
 from documents.filetypes import ACCEPTED, FileRejected, detect
-from documents.models import Document, DocumentBatch, MedicalTimeline
+from documents.models import Document, DocumentBatch, MedicalTimeline, Status
 from documents.thumbnails import render_thumbnail
 from legacy.export import iso
 from legacy.normalise import Rejected, _extra, identifier, text, timestamp
 from legacy.readers import ReadError, plain, read_items
-from patients.models import Patient
+from patients.models import Note, Patient
 
 KINDS = ("batches", "documents", "timelines")  # batches first: documents point at them
 STATUSES = {"pending", "processing", "completed", "failed"}
@@ -173,7 +174,38 @@ class OpdImporter:
             except ReadError as exc:
                 report.error = str(exc)
                 break
+        if self.uploads is not None:
+            reports["note_audio"] = self._note_audio()
         return reports
+
+    def _note_audio(self) -> KindReport:
+        """Recordings `<patient_id>_audio_<hex>.<ext>` in the uploads folder, stored as audio
+        documents of the note that names them (its `audio_file`, or its audio_file_url)."""
+        report = KindReport(file="uploads folder (note audio)")
+        for path in sorted(self.uploads.glob("*_audio_*")):
+            patient_id = path.name.split("_audio_")[0]
+            note = (
+                Note.objects.filter(patient_id=patient_id)
+                .filter(Q(extra__audio_file=path.name) | Q(audio_file_url__endswith=path.name))
+                .order_by("id")
+                .first()
+            )
+            if note is None:
+                problem = f"{path.name}: no note of {patient_id} refers to it"
+                report.files["problems"].append({"document_id": "", "problem": problem})
+                continue
+            row = {
+                "id": derived_id("DOC", "note_audio", path.name),
+                "patient_id": patient_id,
+                "note_id": note.pk,
+                "status": Status.COMPLETED,
+                "uploaded_at": note.created_at,
+                "original_name": path.name,
+            }
+            row.update(self._file(row, path.name, report))
+            outcome = self._upsert(Document, row)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        return report
 
     def _one(self, kind: str, item, report: KindReport) -> None:
         record = plain(item.record) if item.record is not None else None
@@ -324,8 +356,19 @@ def _batches():
         yield {**b.extra, **record}
 
 
+def _copy_out(document: Document, target: Path, copied: list) -> None:
+    with document.file.storage.open(document.file.name, "rb") as src, open(target, "wb") as out:
+        for chunk in iter(lambda: src.read(1 << 16), b""):
+            out.write(chunk)
+    copied.append(target.name)
+
+
 def _documents(uploads: Path | None, copied: list):
     for d in Document.objects.order_by("id").iterator():
+        if d.note_id:  # a note's recording: only its file goes back, as the old system kept it
+            if uploads is not None and d.file.name:
+                _copy_out(d, uploads / d.original_name, copied)
+            continue
         extra = dict(d.extra)
         file_field = extra.pop("file_field", "")
         batch_id = d.batch_id or extra.pop("batch_id", None)
@@ -334,13 +377,7 @@ def _documents(uploads: Path | None, copied: list):
             f"{d.patient_id}_{d.pk}.{ext}" if ext else ""
         )
         if uploads is not None and d.file.name:
-            with (
-                d.file.storage.open(d.file.name, "rb") as src,
-                open(uploads / legacy_name, "wb") as out,
-            ):
-                for chunk in iter(lambda: src.read(1 << 16), b""):
-                    out.write(chunk)
-            copied.append(legacy_name)
+            _copy_out(d, uploads / legacy_name, copied)
         record = {"document_id": d.pk, "patient_id": d.patient_id, "batch_id": batch_id,
                   "status": d.status, "extracted_data": d.extracted_data,
                   "uploaded_at": _date(d.uploaded_at)}  # fmt: skip
@@ -396,7 +433,7 @@ def import_summary(reports: dict[str, KindReport]) -> tuple[list[str], dict, int
             + (
                 f"; files {files['copied']} copied, {files['present']} already stored, "
                 f"{len(files['problems'])} missing or refused"
-                if kind == "documents"
+                if kind in {"documents", "note_audio"}
                 else ""
             )
         )

@@ -8,8 +8,8 @@ import pytest
 from documents.models import Document, DocumentBatch, MedicalTimeline
 from legacy import opd_documents
 from legacy.normalise import Rejected
-from tests.documents.conftest import image_bytes, pdf_bytes
-from tests.factories import PatientFactory
+from tests.documents.conftest import image_bytes, pdf_bytes, wav_bytes
+from tests.factories import NoteFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 PID = "PAT_72D90B86"
@@ -23,7 +23,9 @@ def _lines(path, records):
 @pytest.fixture
 def export(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    PatientFactory(id=PID)
+    patient = PatientFactory(id=PID)
+    # As the OPD system wrote its notes: the recording's file name (kept in `extra` on import).
+    NoteFactory(id="NOTE_AUDIO01", patient=patient, extra={"audio_file": f"{PID}_audio_ab12cd.wav"})
     folder, uploads = tmp_path / "mongo", tmp_path / "uploads"
     folder.mkdir()
     uploads.mkdir()
@@ -59,6 +61,8 @@ def export(tmp_path, settings):
     (uploads / f"{PID}_DOC_00000001.jpg").write_bytes(image_bytes())
     (uploads / f"{PID}_DOC_00000003.jpg").write_bytes(b"this is a text file, renamed")
     (uploads / f"{PID}_DOC_00000004.pdf").write_bytes(pdf_bytes())
+    (uploads / f"{PID}_audio_ab12cd.wav").write_bytes(wav_bytes())
+    (uploads / f"{PID}_audio_ffffff.wav").write_bytes(wav_bytes())  # no note names it
     _lines(
         folder / "timelines.json",
         [
@@ -116,6 +120,10 @@ def test_import_accounts_for_every_record_and_file(export, migrate, tmp_path):
     assert timeline.kind == "ai" and timeline.total_documents == 3
     assert timeline.generated_at.isoformat().startswith("2024-11-08T10:00")
     assert DocumentBatch.objects.get().extra["document_ids"][0] == "DOC_00000001"
+    audio = Document.objects.get(note_id="NOTE_AUDIO01")
+    assert audio.kind == "audio" and audio.content_type == "audio/wav" and audio.file
+    assert docs["note_audio"]["created"] == 1
+    assert "no note" in docs["note_audio"]["files"]["problems"][0]["problem"]
 
 
 def test_rerun_changes_nothing_and_dry_run_writes_nothing(export, migrate):
@@ -129,12 +137,13 @@ def test_rerun_changes_nothing_and_dry_run_writes_nothing(export, migrate):
     assert docs["documents"]["unchanged"] == 4 and docs["documents"]["created"] == 0
     assert docs["documents"]["files"]["present"] == 2 and docs["documents"]["files"]["copied"] == 0
     assert docs["batches"]["unchanged"] == 1 and docs["timelines"]["unchanged"] == 1
+    assert docs["note_audio"]["unchanged"] == 1
     assert sorted(Document.objects.values_list("file", flat=True)) == names
 
 
 def _snapshot():
     fields = ["id", "patient_id", "batch_id", "status", "extracted_data", "uploaded_at", "kind",
-              "content_type", "sha256", "size"]  # fmt: skip
+              "content_type", "sha256", "size", "note_id"]  # fmt: skip
     return (
         list(Document.objects.order_by("id").values(*fields)),
         list(DocumentBatch.objects.order_by("id").values("id", "status", "created_at",
@@ -158,7 +167,9 @@ def test_export_then_fresh_import_gives_the_same_rows_and_files(
     assert {p.name for p in out_uploads.iterdir()} == {
         f"{PID}_DOC_00000001.jpg",
         f"{PID}_DOC_00000004.pdf",
+        f"{PID}_audio_ab12cd.wav",
     }
+    assert "note_id" not in (out / "documents.json").read_text()
     Document.objects.all().delete()
     DocumentBatch.objects.all().delete()
     MedicalTimeline.objects.all().delete()

@@ -70,7 +70,8 @@ class Command(BaseCommand):
             rejects.close()
         self._finish(report, options)
         code = report.exit_code
-        if opd and code < 2:  # documents, batches, timelines (legacy/opd_documents.py)
+        # documents, batches, timelines and note audio (legacy/opd_documents.py)
+        if (opd or options["uploads"]) and code < 2:
             code = max(code, self._documents(opd, options))
         if code:
             sys.exit(code)
