@@ -121,7 +121,10 @@ class DocumentAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         patient = get_object_or_404(Patient, pk=patient_id)
         form = UploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        status = 200
+        if request.method == "POST" and not form.is_valid():
+            status = 400
+        elif request.method == "POST":
             try:
                 batch = services.batch_upload(
                     patient=patient,
@@ -130,18 +133,15 @@ class DocumentAdmin(ReadOnlyAdmin):
                 )
             except FileRejected as rejected:
                 form.add_error("files", rejected.messages[0])
+                status = 413 if rejected.too_large else 400
             else:
                 count = batch.documents.count()
                 messages.success(
                     request, f"{count} document(s) uploaded for {patient} as batch {batch.pk}."
                 )
                 return redirect("admin:documents_documentbatch_change", quote(batch.pk))
-        status = 413 if any("largest file" in e for e in form.errors.get("files", [])) else None
         context = self._context(request, f"Upload documents: {patient}", patient=patient, form=form)
-        response = TemplateResponse(request, "admin/documents/upload.html", context)
-        if request.method == "POST" and not form.is_valid():
-            response.status_code = status or 400
-        return response
+        return TemplateResponse(request, "admin/documents/upload.html", context, status=status)
 
     def review_view(self, request, document_id):
         if not request.user.has_perm("documents.review_document"):

@@ -175,3 +175,11 @@ def test_timeline_links_open_the_document_page(doctor, document):
     page = client.get(reverse("patient_timeline", args=[document.patient_id])).content.decode()
     link = reverse("admin:documents_document_change", args=[quote(document.pk)])
     assert link in page and client.get(link).status_code == 200
+
+
+def test_upload_page_answers_413_for_a_file_too_large(nurse, patient, settings):
+    settings.DOCUMENT_MAX_BYTES = 100
+    url = reverse("admin:documents_document_upload", args=[patient.pk])
+    response = client_for(nurse).post(url, {"files": [upload("big.jpg", image_bytes())]})
+    assert response.status_code == 413 and "big.jpg is" in response.content.decode()
+    assert not Document.objects.exists()

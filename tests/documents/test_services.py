@@ -194,3 +194,16 @@ def test_database_task_backend_queues_and_its_worker_processes(patient, settings
     batch.refresh_from_db()
     assert batch.status == "completed"
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_heic_photo_is_taken_with_a_thumbnail(patient):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()  # Pillow writes HEIF once documents.thumbnails registered pillow-heif
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(out, "HEIF")
+    doc = services.batch_upload(
+        patient=patient, files=[upload("IMG_0001.HEIC", out.getvalue())]
+    ).documents.get()
+    assert (doc.kind, doc.content_type) == ("image", "image/heic") and doc.thumbnail
