@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from legacy.export import export_all
 from legacy.importer import ORDER
-from legacy.opd_documents import export_opd
+from legacy.opd_export import export_opd
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError(f"--only accepts {', '.join(ORDER)}")
         try:
             written = export_all(options["directory"], [k for k in ORDER if k in kinds])
-            if not options["only"]:  # documents, batches, timelines (legacy/opd_documents.py)
+            if not options["only"]:  # documents, batches, timelines (legacy/opd_export.py)
                 written |= export_opd(options["directory"], uploads=options["uploads"])
         except OSError as exc:
             raise CommandError(f"Cannot write to {options['directory']}: {exc}") from exc
