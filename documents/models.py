@@ -1,4 +1,7 @@
-"""A patient's uploaded documents, the batches they came in, and medical timelines."""
+"""A patient's uploaded documents, the batches they came in, and medical timelines.
+
+Primary keys are stored as `_id` (on SQLite too), as the other apps' are: on MongoDB a key
+lookup then uses the _id index (see clinic/mongo_ids.py)."""
 
 from django.db import models
 from django.utils import timezone
@@ -19,7 +22,9 @@ class DocumentBatch(models.Model):
 
     Status = Status
 
-    id = models.CharField("batch ID", primary_key=True, max_length=40, default=ids.new_batch_id)
+    id = models.CharField(
+        "batch ID", primary_key=True, max_length=40, default=ids.new_batch_id, db_column="_id"
+    )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="document_batches"
     )
@@ -54,7 +59,11 @@ class Document(models.Model):
         AUDIO = "audio", "Audio"
 
     id = models.CharField(
-        "document ID", primary_key=True, max_length=40, default=ids.new_document_id
+        "document ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_document_id,
+        db_column="_id",
     )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="documents"
@@ -112,7 +121,11 @@ class MedicalTimeline(models.Model):
         AI = "ai", "AI-generated (legacy)"
 
     id = models.CharField(
-        "timeline ID", primary_key=True, max_length=64, default=ids.new_timeline_id
+        "timeline ID",
+        primary_key=True,
+        max_length=64,
+        default=ids.new_timeline_id,
+        db_column="_id",
     )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="medical_timelines"
