@@ -56,3 +56,15 @@ def new_event_id() -> str:
 def new_episode_id() -> str:
     """A fresh 24-hex-digit ID shaped like the MongoDB ObjectIds legacy episodes carry."""
     return secrets.token_hex(12)
+
+
+def new_document_id() -> str:
+    return new_id("DOC")
+
+
+def new_batch_id() -> str:
+    return new_id("BATCH")
+
+
+def new_timeline_id() -> str:
+    return new_id("TL")

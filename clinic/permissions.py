@@ -14,6 +14,13 @@ CLINICAL_MODELS = [
     "oncology.treatment",
     "oncology.tumour",
 ]
+DOCUMENT_MODELS = ["documents.document", "documents.documentbatch", "documents.medicaltimeline"]
+# Nurses and doctors upload documents (a batch per upload) and confirm what was read from them.
+DOCUMENT_STAFF = {
+    "documents.document": VIEW + ADD,
+    "documents.documentbatch": VIEW + ADD,
+    "documents.medicaltimeline": VIEW,
+}
 
 # role -> {"app_label.model": actions}; custom permissions as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -23,23 +30,26 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "patients.historyentry": VIEW,
         "queue_app.queueentry": VIEW + ADD + CHANGE,
         "queue_app.queueevent": VIEW,
+        **DOCUMENT_STAFF,
     },
     DOCTOR: {
         **{model: VIEW + ADD + CHANGE for model in CLINICAL_MODELS},
         "queue_app.queueentry": VIEW + ADD + CHANGE + ("consult",),  # call-next, complete
         "queue_app.queueevent": VIEW,
         "oncology.cosdsubmission": VIEW,
+        **DOCUMENT_STAFF,
     },
     RECORDS: {
         **{model: VIEW for model in CLINICAL_MODELS},
         "queue_app.queueevent": VIEW,
+        **{model: VIEW for model in DOCUMENT_MODELS},
         "auditlog.logentry": VIEW,
         "oncology.cosdsubmission": VIEW + ADD,
     },
 }
 ROLE_CUSTOM_PERMISSIONS: dict[str, list[str]] = {
-    NURSE: [],
-    DOCTOR: [],
+    NURSE: ["documents.review_document"],
+    DOCTOR: ["documents.review_document"],
     RECORDS: ["patients.import_legacy", "patients.export_legacy", "oncology.export_cosd"],
 }
 

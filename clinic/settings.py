@@ -38,7 +38,7 @@ IS_MONGODB = DATABASE_URL.startswith(("mongodb://", "mongodb+srv://"))
 
 # The contrib and third-party apps with models need MongoDB's ObjectId keys and their own
 # migrations there; the project's apps use string keys and share one set of migrations.
-MONGO_MIGRATED_APPS = ["admin", "auth", "contenttypes", "auditlog"]
+MONGO_MIGRATED_APPS = ["admin", "auth", "contenttypes", "auditlog", "django_tasks_database"]
 if IS_MONGODB:
     from urllib.parse import urlsplit
 
@@ -59,6 +59,9 @@ if IS_MONGODB:
     ]
     MIGRATION_MODULES = {app: f"clinic.mongo_migrations.{app}" for app in MONGO_MIGRATED_APPS}
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter"]
+    # django-tasks-db's priority range check: MongoDB has no check constraints, and the
+    # library only writes priorities it has validated.
+    SILENCED_SYSTEM_CHECKS = ["models.W027"]
     DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
 else:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
@@ -87,9 +90,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "patients",
     "queue_app",
     "oncology",
+    "documents",
     "legacy",
     # Last, so its post_migrate handler (role groups) runs after every app's permissions exist.
     "clinic",
@@ -126,8 +132,30 @@ TEMPLATES = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Uploaded documents are private: MEDIA_URL is never routed, files leave only through the
+# checked download view (documents.views).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media-not-served/"
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Several servers share one S3-compatible bucket (MinIO, Ceph, AWS) when S3_BUCKET is set.
+    "documents": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # under MEDIA_ROOT
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -182,6 +210,7 @@ SPECTACULAR_SETTINGS = {
         "NoteTypeEnum": "patients.models.Note.Type",
         "HistoryTypeEnum": "patients.models.HistoryEntry.Type",
         "QueueStatusEnum": "queue_app.models.QueueEntry.Status",
+        "DocumentStatusEnum": "documents.models.Status",
     },
 }
 
@@ -194,6 +223,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "oncology.Episode",
     "oncology.Treatment",
     "oncology.Tumour",
+    "documents.Document",
+    "documents.DocumentBatch",
+    "documents.MedicalTimeline",
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
@@ -206,6 +238,24 @@ QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
 # on the treatments) and where submission files are kept for download.
 COSD_ORGANISATION_CODE = os.environ.get("COSD_ORGANISATION_CODE", "")
 COSD_EXPORT_DIR = Path(os.environ.get("COSD_EXPORT_DIR", BASE_DIR / "var" / "cosd"))
+
+# Documents (docs/documents.md): the largest upload accepted, the extractor run on each upload
+# (a dotted path to `f(document) -> dict | None`; the default reads nothing and leaves the
+# document for staff to transcribe) and the optional summariser of medical timelines.
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024))
+DOCUMENT_EXTRACTOR = os.environ.get("DOCUMENT_EXTRACTOR", "documents.extractors.extract_nothing")
+MEDICAL_TIMELINE_SUMMARISER = os.environ.get("MEDICAL_TIMELINE_SUMMARISER", "")
+# The patient timeline page (oncology.timeline) also lists these sources: (permission, callable).
+PATIENT_TIMELINE_SOURCES = [
+    ("documents.view_document", "documents.timeline.document_entries"),
+    ("documents.view_medicaltimeline", "documents.timeline.medical_timeline_entries"),
+]
+
+# Background work (document processing) runs through django-tasks: its database backend, with
+# the worker `manage.py db_worker` started by bin/serve, on both databases. On MongoDB it has
+# no row locks to claim a task with, so run one worker there (the documents tasks are safe to
+# run twice). TASKS_BACKEND names another backend, e.g. django_tasks_rq.RQBackend.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 LOGGING = {
     "version": 1,

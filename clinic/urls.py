@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("queue_app.api.urls")),
     path("", include("oncology.api.urls")),
+    path("", include("documents.api.urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
 ]
 

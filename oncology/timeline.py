@@ -8,12 +8,26 @@ when the user's role may not view it (a nurse sees history, notes and visits, no
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
 from oncology.models import Episode, Treatment, Tumour
 from patients.models import HistoryEntry, Note
 from queue_app.models import QueueEntry
 
 # Same instant: the pathway reads referral, first seen, diagnosis, MDT, treatment, then the rest.
-KIND_ORDER = ["referral", "first_seen", "diagnosis", "mdt", "treatment", "visit", "history", "note"]
+KIND_ORDER = [
+    "referral",
+    "first_seen",
+    "diagnosis",
+    "mdt",
+    "treatment",
+    "visit",
+    "history",
+    "note",
+    "document",
+    "timeline",
+]
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,7 @@ class TimelineEntry:
     # Labelled facts shown under the detail: a note's chief complaint, medications, language
     # and transcript; a timeline summary's document and event counts.
     facts: tuple[tuple[str, str], ...] = ()
+    image: str = ""  # URL of a thumbnail, for entries that have one
 
 
 def _episodes(patient_id: str):
@@ -174,9 +189,21 @@ SOURCES = [
 ]
 
 
+def _hooked(collect):
+    """A source of a higher app (settings.PATIENT_TIMELINE_SOURCES) yields entries as dicts."""
+    return lambda patient_id: (TimelineEntry(**item) for item in collect(patient_id))
+
+
+def _sources():
+    hooked = getattr(settings, "PATIENT_TIMELINE_SOURCES", [])
+    return [*SOURCES, *((perm, _hooked(import_string(path))) for perm, path in hooked)]
+
+
 def patient_timeline(*, patient_id: str, user) -> list[TimelineEntry]:
     """Everything the user may see about a patient, oldest first; undated entries last."""
-    entries = [e for perm, collect in SOURCES if user.has_perm(perm) for e in collect(patient_id)]
+    entries = [
+        e for perm, collect in _sources() if user.has_perm(perm) for e in collect(patient_id)
+    ]
     dated = sorted(
         (e for e in entries if e.at), key=lambda e: (e.at, KIND_ORDER.index(e.kind), e.object_id)
     )

@@ -233,6 +233,15 @@ class PatientAdmin(BigTableAdmin):
                 patient__exact=pk,
             ),
             format_html('<a href="{}">Timeline</a>', reverse("patient_timeline", args=[pk])),
+            changelist_link(
+                request, apps.get_model("documents", "Document"), "Documents", patient__exact=pk
+            ),
+            format_html(
+                '<a href="{}">Upload documents</a>',
+                reverse("admin:documents_document_upload", args=[pk]),
+            )
+            if request.user.has_perm("documents.add_document")
+            else "",
             audit_history_link(request, Patient, pk),
         ]
         extra_context = {**(extra_context or {}), "related_links": [link for link in links if link]}

@@ -27,6 +27,8 @@ class TimelineEntrySerializer(serializers.Serializer):
             "visit",
             "history",
             "note",
+            "document",
+            "timeline",
         ]
     )
     source = serializers.CharField(help_text="app_label.model of the record behind the entry.")

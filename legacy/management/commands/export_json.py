@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from legacy.export import export_all
 from legacy.kinds import NAMES as ORDER
+from legacy.opd_export import export_opd
 
 
 class Command(BaseCommand):
@@ -20,6 +21,9 @@ class Command(BaseCommand):
             action="store_true",
             help="episodes.json as one JSON array (mongoexport --jsonArray), not JSON lines",
         )
+        parser.add_argument(
+            "--uploads", help="also write every document's file to this folder (legacy names)"
+        )
 
     def handle(self, *args, **options):
         kinds = options["only"].split(",") if options["only"] else list(ORDER)
@@ -31,8 +35,15 @@ class Command(BaseCommand):
                 [k for k in ORDER if k in kinds],
                 episodes_array=options["episodes_array"],
             )
+            if not options["only"]:  # documents, batches, timelines (legacy/opd_export.py)
+                written |= export_opd(options["directory"], uploads=options["uploads"])
         except OSError as exc:
             raise CommandError(f"Cannot write to {options['directory']}: {exc}") from exc
         if options["verbosity"] >= 1:
             for kind, count in written.items():
-                self.stdout.write(f"{kind}.json: {count} records")
+                noun = (
+                    f"{kind}: {count} copied"
+                    if kind == "files"
+                    else f"{kind}.json: {count} records"
+                )
+                self.stdout.write(noun)

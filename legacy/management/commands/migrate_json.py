@@ -8,12 +8,13 @@ An operator command: it runs with the database's own rights, no role check.
 """
 
 import json
+import os
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from legacy import surgdb
+from legacy import opd_documents, surgdb
 from legacy.importer import Importer, PathError, find_files
 from legacy.kinds import NAMES
 from legacy.report import ConflictsFile, RejectsFile
@@ -55,6 +56,10 @@ class Command(BaseCommand):
             f"(with --legacy-salt; or set {surgdb.KEY_FILE_ENV} and {surgdb.SALT_FILE_ENV})",
         )
         parser.add_argument("--legacy-salt", metavar="SALT_FILE", help="its salt file")
+        parser.add_argument(
+            "--uploads",
+            help="the OPD system's uploads folder: documents' files are copied into storage",
+        )
 
     def handle(self, *args, **options):
         only = set(options["only"].split(",")) if options["only"] else None
@@ -62,11 +67,14 @@ class Command(BaseCommand):
             raise _usage(f"--only accepts {', '.join(NAMES)}")
         if options["batch_size"] < 1:
             raise _usage("--batch-size must be at least 1")
+        if options["uploads"] and not os.path.isdir(options["uploads"]):
+            raise _usage(f"--uploads {options['uploads']}: no such folder")
+        opd = {} if only else opd_documents.find_files(options["paths"])
         try:
-            files = find_files(options["paths"], only)
+            files = find_files([p for p in options["paths"] if p not in opd.values()], only)
         except PathError as exc:
             raise _usage(str(exc)) from exc
-        if not files:
+        if not files and not opd:
             raise _usage("No legacy files found (expected patients.json, queue.json, …).")
         rejects_path = options["rejects"] or (
             f"{options['report'].removesuffix('.json')}.rejects.jsonl"
@@ -95,8 +103,24 @@ class Command(BaseCommand):
             rejects.close()
             conflicts.close()
         self._finish(report, options)
-        if report.exit_code:
-            sys.exit(report.exit_code)
+        code = report.exit_code
+        # documents, batches, timelines and note audio (legacy/opd_documents.py)
+        if (opd or options["uploads"]) and code < 2:
+            code = max(code, self._documents(opd, options))
+        if code:
+            sys.exit(code)
+
+    def _documents(self, opd: dict, options) -> int:
+        importer = opd_documents.OpdImporter(uploads=options["uploads"], dry_run=options["dry_run"])
+        lines, data, code = opd_documents.import_summary(importer.run(opd))
+        if options["verbosity"] >= 1:
+            self.stdout.write("\n".join(lines))
+        if options["report"]:
+            with open(options["report"], encoding="utf-8") as handle:
+                full = json.load(handle)
+            with open(options["report"], "w", encoding="utf-8") as handle:
+                json.dump({**full, "documents": data}, handle, indent=1, default=str)
+        return code
 
     def _legacy_key(self, key_file, salt_file) -> None:
         if bool(key_file) != bool(salt_file):
