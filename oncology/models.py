@@ -68,8 +68,14 @@ class Treatment(models.Model):
         PALLIATIVE = "palliative", "Palliative"
         UNKNOWN = "unknown", "Unknown"
 
+    # Not editable: an inline then sends the ID back as a hidden field (the admin renders an
+    # editable primary key only when it is a form field, and staff must not type IDs).
     id = models.CharField(
-        "treatment ID", primary_key=True, max_length=40, default=ids.new_treatment_id
+        "treatment ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_treatment_id,
+        editable=False,
     )
     # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
@@ -129,7 +135,9 @@ class Tumour(models.Model):
         METASTASIS = "metastasis", "Metastasis"
         RECURRENCE = "recurrence", "Recurrence"
 
-    id = models.CharField("tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id)
+    id = models.CharField(
+        "tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id, editable=False
+    )
     # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
         Episode, on_delete=models.CASCADE, related_name="tumours", db_index=False

@@ -77,7 +77,10 @@ class Note(models.Model):
         AUDIO_TRANSCRIPTION = "audio_transcription", "Audio transcription"
         MANUAL = "manual", "Manual note"
 
-    id = models.CharField("note ID", primary_key=True, max_length=40, default=ids.new_note_id)
+    # Not editable: the patient page's inline then sends the ID back as a hidden field.
+    id = models.CharField(
+        "note ID", primary_key=True, max_length=40, default=ids.new_note_id, editable=False
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
     type = models.CharField(max_length=32, choices=Type, default=Type.SOAP)
     content = models.JSONField(
@@ -114,7 +117,9 @@ class HistoryEntry(models.Model):
         MANUAL = "manual", "Manual"
         IMPORT = "import", "Import"
 
-    id = models.CharField("history ID", primary_key=True, max_length=40, default=ids.new_history_id)
+    id = models.CharField(
+        "history ID", primary_key=True, max_length=40, default=ids.new_history_id, editable=False
+    )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="history")
     type = models.CharField(max_length=32, choices=Type)
     date = models.DateTimeField(null=True, blank=True, help_text="When it happened.")
