@@ -39,8 +39,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 ROLE_CUSTOM_PERMISSIONS: dict[str, list[str]] = {
     NURSE: [],
-    DOCTOR: [],
-    RECORDS: ["patients.import_legacy", "patients.export_legacy", "oncology.export_cosd"],
+    DOCTOR: ["patients.merge_patient"],
+    RECORDS: [
+        "patients.import_legacy",
+        "patients.export_legacy",
+        "oncology.export_cosd",
+        "patients.merge_patient",
+    ],
 }
 
 

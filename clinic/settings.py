@@ -190,6 +190,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "patients.Patient",
     "patients.Note",
     "patients.HistoryEntry",
+    "patients.PatientMerge",
     "queue_app.QueueEntry",
     "oncology.Episode",
     "oncology.Treatment",
@@ -213,3 +214,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Phone numbers are stored in E.164; a number typed without +country is read in this region
+# (ISO 3166 code) and shown in its national form.
+PHONE_REGION = os.environ.get("PHONE_REGION", "IN")

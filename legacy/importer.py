@@ -23,6 +23,7 @@ from legacy.readers import Item, ReadError
 from legacy.report import FileReport, RejectsFile, Report
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
+from patients.services import patient_search_reindex
 from queue_app.models import QueueEntry
 from queue_app.services import queue_version_bump
 
@@ -194,7 +195,9 @@ class Importer:
             refused.update(map(id, out))
             return out
 
-        self._upsert(Patient, [row for _, row in batch], fr, before_write=check_uhids)
+        changed = self._upsert(Patient, [row for _, row in batch], fr, before_write=check_uhids)
+        if changed and not self.dry_run:  # the bulk path bypasses the services that keep these
+            patient_search_reindex(patient_ids=changed)
         keep = [row for _, row in batch if id(row) not in refused]
         if self.dry:
             self.dry["patients"].update({row["id"]: True for row in keep})

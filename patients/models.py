@@ -19,6 +19,14 @@ def validate_uhid(value: str) -> None:
         )
 
 
+def new_merge_id() -> str:
+    return ids.new_id("MRG")
+
+
+def age_on(born, day) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 class Patient(models.Model):
     """A registered patient; `id` is the domain ID staff see (`PAT_72D90B86`)."""
 
@@ -51,22 +59,48 @@ class Patient(models.Model):
     extra = models.JSONField(
         default=dict, blank=True, help_text="Legacy fields we do not model, kept for export."
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_records",
+        help_text="The record this duplicate was merged into; its ID leads there.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
         # (name, id) matches the ordering, so the admin and API page through names on the index.
-        indexes = [models.Index(fields=["name", "id"]), models.Index(fields=["phone"])]
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["date_of_birth"]),
+        ]
         permissions = [
             ("import_legacy", "Can import legacy JSON files"),
             ("export_legacy", "Can export data in the legacy formats"),
+            ("merge_patient", "Can merge duplicate patient records"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uhid or self.id})"
 
+    @property
+    def current_age(self) -> int | None:
+        """Whole years from the date of birth (estimated or not); the stated age without one."""
+        if self.date_of_birth is None:
+            return self.age
+        return age_on(self.date_of_birth, timezone.localdate())
+
     def clean(self):
         if not (self.name or "").strip():
             raise ValidationError({"name": "Enter the patient's name."})
+        today = timezone.localdate()
+        if self.date_of_birth and not (0 <= age_on(self.date_of_birth, today) <= 130):
+            raise ValidationError(
+                {"date_of_birth": "The date of birth must be today or earlier, within 130 years."}
+            )
 
 
 class Note(models.Model):
@@ -140,3 +174,40 @@ class HistoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.id}"
+
+
+class PatientSearchTerm(models.Model):
+    """One word a patient is found by (`patients.search_terms`); kept by `patients.services`."""
+
+    id = models.CharField(primary_key=True, max_length=120, editable=False)  # "<patient>:<term>"
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="search_terms")
+    term = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["term", "patient"])]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class PatientMerge(models.Model):
+    """A duplicate record merged into the one kept, with what moved, so that it can be undone."""
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_merge_id, editable=False)
+    kept = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_merged")
+    moved = models.JSONField(
+        default=dict,
+        help_text='{"app.model": {"field": [pk, …]}}: the rows moved to the kept record.',
+    )
+    by = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    undone_by = models.CharField(max_length=150, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "id"]
+        indexes = [models.Index(fields=["merged", "at"]), models.Index(fields=["kept", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.kept_id}"
