@@ -56,7 +56,8 @@ def test_merge_moves_every_record_to_the_kept_patient_and_unmerge_restores_exact
     }
     duplicate.refresh_from_db()
     assert duplicate.merged_into_id == kept.pk
-    assert merge.moved["patients.note"]["patient_id"] == sorted(before["duplicate"]["patients.Note"])
+    moved_notes = merge.moved["patients.note"]["patient_id"]
+    assert moved_notes == sorted(before["duplicate"]["patients.Note"])
     patient_unmerge(merged=duplicate, by="records_ali")
     assert {"kept": holdings(kept), "duplicate": holdings(duplicate)} == before
     duplicate.refresh_from_db()
