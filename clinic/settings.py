@@ -198,6 +198,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# Pages outside the admin (the TV display) send a visitor without a session to the admin login.
+LOGIN_URL = "admin:login"
 # Waiting-room screens may open /queue/display/?token=… without a login when this is set.
 QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
 # Seconds a live-update stream stays open before the browser reconnects (frees the thread).

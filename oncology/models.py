@@ -196,6 +196,7 @@ class CosdSubmission(models.Model):
 
     class Meta:
         ordering = ["-number"]
+        verbose_name = "COSD submission"
         permissions = [("export_cosd", "Can export COSD submissions")]
 
     def __str__(self) -> str:

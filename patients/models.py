@@ -169,7 +169,9 @@ class HistoryEntry(models.Model):
 
     class Meta:
         ordering = ["-date", "id"]
-        verbose_name_plural = "history entries"
+        # "Medical": the admin's change log of a record is its "history" too.
+        verbose_name = "medical history entry"
+        verbose_name_plural = "medical history entries"
         indexes = [models.Index(fields=["patient", "date"]), models.Index(fields=["type"])]
 
     def __str__(self) -> str:
