@@ -34,8 +34,10 @@ def test_the_old_login_path_keeps_where_to_go_next(db):
     assert response["Location"] == "/admin/login/?next=%2Fqueue%2Fdisplay%2F"
 
 
-@pytest.mark.parametrize(("typed", "shown"), [("3", "Room 3"), ("Room 3", "Room 3"),
-                                              ("room 12", "room 12"), ("Minor OT", "Minor OT")])  # fmt: skip
+ROOMS = [("3", "Room 3"), ("Room 3", "Room 3"), ("room 12", "room 12"), ("Minor OT", "Minor OT")]
+
+
+@pytest.mark.parametrize(("typed", "shown"), ROOMS)
 def test_room_is_labelled_once(typed, shown):
     assert room_label(typed) == shown
 
