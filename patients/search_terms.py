@@ -1,10 +1,10 @@
 """The words a patient is found by, computed the same way when stored and when searched.
 
-A patient's terms are the words of the name, every ending (of 3 characters or more) of the UHID
-and NHS number with separators removed, and the phone number in E.164 and as its national
-digits. A search word matches a term it starts: so "kum" finds Kumar, "0012" finds MH/2024/0012
-and a phone typed any way finds its E.164 form; every lookup is a range on one index, on SQLite
-and MongoDB alike.
+A patient's terms are the words of the name (and the whole name), every ending (of 3
+characters or more) of the UHID and NHS number with separators removed, and the phone number in
+E.164 and as its national digits. A search word matches a term it starts: so "kum" finds Kumar,
+"0012" finds MH/2024/0012 and a phone typed any way finds its E.164 form; every lookup is a
+range on one index, on SQLite and MongoDB alike.
 """
 
 import re
@@ -38,7 +38,10 @@ def id_endings(value: str) -> set[str]:
 
 
 def patient_terms(*, name: str, uhid: str | None, nhs_number: str | None, phone: str) -> set[str]:
-    terms = set(name_words(name)) | id_endings(uhid or "") | id_endings(nhs_number or "")
+    words = name_words(name)
+    terms = set(words) | id_endings(uhid or "") | id_endings(nhs_number or "")
+    if len(words) > 1:
+        terms.add(" ".join(words)[:MAX_TERM])  # "asha ku" finds Asha Kumar among many Ashas
     e164 = phones.to_e164(phone)
     if e164:
         terms |= {e164, phones.national_digits(e164)}

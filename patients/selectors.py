@@ -9,20 +9,28 @@ from patients.search_terms import query_words
 # Above every character a term can continue with: `term >= w AND term < w + TOP` is a prefix
 # match that both SQLite and MongoDB answer from the term index (LIKE and regex cannot).
 TOP = "\U0010ffff"
-# A word matching at most this many patients is resolved to their IDs first, so the search is
-# a primary-key lookup; a commoner word stays a subquery the database checks while it pages.
-FEW = 500
+# A search resolves each typed word to patient IDs on the term index, then looks the patients up
+# by primary key: no subqueries (MongoDB's are $lookups), the same two index reads everywhere.
+# A word found in more than MANY patients ("asha" in a big clinic) is narrowed to MANY of them;
+# a second word, or the whole name, narrows it properly.
+MANY = 10_000
 
 
 def _matching(word: str) -> QuerySet:
     return PatientSearchTerm.objects.filter(term__gte=word, term__lt=word + TOP)
 
 
-def _word_match(word: str) -> Q:
-    ids = list(_matching(word).values_list("patient_id", flat=True)[: FEW + 1])
-    if len(ids) <= FEW:
-        return Q(pk__in=set(ids))
-    return Q(pk__in=_matching(word).values("patient_id"))
+def _ids(word: str) -> set[str]:
+    return set(_matching(word).values_list("patient_id", flat=True)[:MANY])
+
+
+def _every_word(words: list[str]) -> set[str]:
+    found = [_ids(word) for word in words]
+    every = set.intersection(*found)
+    if len(words) > 1 and any(len(ids) >= MANY for ids in found):
+        # Common words, each cut at MANY: the whole name as typed finds the rest.
+        every |= _ids(" ".join(words))
+    return every
 
 
 def patient_search(patients: QuerySet[Patient], term: str) -> QuerySet[Patient]:
@@ -39,10 +47,7 @@ def patient_search(patients: QuerySet[Patient], term: str) -> QuerySet[Patient]:
     words = query_words(term)
     if not words:
         return patients.filter(exact)
-    every = Q()
-    for word in words:
-        every &= _word_match(word)
-    return patients.filter(exact | every)
+    return patients.filter(exact | Q(pk__in=_every_word(words)))
 
 
 def patient_resolve(pk: str) -> Patient | None:

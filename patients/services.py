@@ -4,10 +4,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from clinic import ids
-from clinic.db import atomic, create_with_new_id
+from clinic.db import create_with_new_id
 from patients import phones
 from patients.models import HistoryEntry, Note, Patient, PatientSearchTerm, age_on
 from patients.search_terms import patient_terms
@@ -68,18 +69,41 @@ def _phone(value: str) -> str:
 
 
 def patient_search_reindex(*, patient_ids) -> int:
-    """Store the search terms of these patients afresh; returns how many terms were written."""
+    """Bring these patients' search terms up to date; returns how many terms changed.
+
+    Row IDs are `<patient>:<term>`, so only the difference is written and a re-run (after a crash
+    or beside another desk's edit) converges; no transaction of its own, so it also runs inside
+    the admin's (which MongoDB could not nest)."""
     patient_ids = list(patient_ids)
     fields = ["id", "name", "uhid", "nhs_number", "phone"]
-    terms = [
-        PatientSearchTerm(id=f"{p.pk}:{term}", patient_id=p.pk, term=term)
-        for p in Patient.objects.filter(pk__in=patient_ids).only(*fields)
-        for term in patient_terms(name=p.name, uhid=p.uhid, nhs_number=p.nhs_number, phone=p.phone)
-    ]
-    with atomic():
-        PatientSearchTerm.objects.filter(patient_id__in=patient_ids).delete()
-        PatientSearchTerm.objects.bulk_create(terms)
-    return len(terms)
+    for attempt in range(3):
+        wanted = {
+            f"{p.pk}:{term}": (p.pk, term)
+            for p in Patient.objects.filter(pk__in=patient_ids).only(*fields)
+            for term in patient_terms(
+                name=p.name, uhid=p.uhid, nhs_number=p.nhs_number, phone=p.phone
+            )
+        }
+        stored = set(
+            PatientSearchTerm.objects.filter(patient_id__in=patient_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        stale, missing = stored - wanted.keys(), wanted.keys() - stored
+        PatientSearchTerm.objects.filter(pk__in=stale).delete()
+        try:
+            PatientSearchTerm.objects.bulk_create(
+                [
+                    PatientSearchTerm(id=key, patient_id=wanted[key][0], term=wanted[key][1])
+                    for key in missing
+                ]  # fmt: skip
+            )
+        except IntegrityError:  # another edit wrote some of these terms first: look again
+            if attempt == 2:
+                raise
+            continue
+        return len(stale) + len(missing)
+    raise AssertionError("unreachable")
 
 
 def patient_create(
