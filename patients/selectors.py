@@ -13,7 +13,7 @@ TOP = "\U0010ffff"
 # by primary key: no subqueries (MongoDB's are $lookups), the same two index reads everywhere.
 # A word found in more than MANY patients ("asha" in a big clinic) is narrowed to MANY of them;
 # a second word, or the whole name, narrows it properly.
-MANY = 10_000
+MANY = 1_000
 
 
 def _matching(word: str) -> QuerySet:

@@ -141,7 +141,8 @@ def test_admin_lists_the_likely_duplicates_with_links_and_asks_to_confirm(nurse,
     response = form.submit(name="Asha Rao", age="36", phone="9876543210")
     assert response.status_code == 200
     page = response.content.decode()
-    assert reverse("admin:patients_patient_change", args=[quote(asha.pk)]) in page
+    link = reverse("admin:patients_patient_change", args=[quote(asha.pk)])
+    assert f'<a href="{link}" target="_blank">' in page
     assert "UHID MH/2024/0012" in page
     assert Patient.objects.count() == 1
     again = AdminForm.parse(client, ADD, page)
