@@ -21,7 +21,9 @@ def _matching(word: str) -> QuerySet:
 
 
 def _ids(word: str) -> set[str]:
-    return set(_matching(word).values_list("patient_id", flat=True)[:MANY])
+    # In index order: a word itself ("asha") comes before the names it starts ("asha bose").
+    found = _matching(word).order_by("term", "patient_id").values_list("patient_id", flat=True)
+    return set(found[:MANY])
 
 
 def _every_word(words: list[str]) -> set[str]:
