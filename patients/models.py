@@ -181,7 +181,8 @@ class HistoryEntry(models.Model):
 class PatientSearchTerm(models.Model):
     """One word a patient is found by (`patients.search_terms`); kept by `patients.services`."""
 
-    id = models.CharField(primary_key=True, max_length=120, editable=False)  # "<patient>:<term>"
+    # "<patient>:<term>"; stored as `_id` like every domain key (MongoDB's own index).
+    id = models.CharField(primary_key=True, max_length=120, editable=False, db_column="_id")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="search_terms")
     term = models.CharField(max_length=64)
 
@@ -195,7 +196,9 @@ class PatientSearchTerm(models.Model):
 class PatientMerge(models.Model):
     """A duplicate record merged into the one kept, with what moved, so that it can be undone."""
 
-    id = models.CharField(primary_key=True, max_length=40, default=new_merge_id, editable=False)
+    id = models.CharField(
+        primary_key=True, max_length=40, default=new_merge_id, editable=False, db_column="_id"
+    )
     kept = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_kept")
     merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_merged")
     moved = models.JSONField(

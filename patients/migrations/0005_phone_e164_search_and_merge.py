@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='PatientMerge',
             fields=[
-                ('id', models.CharField(default=patients.models.new_merge_id, editable=False, max_length=40, primary_key=True, serialize=False)),
+                ('id', models.CharField(db_column='_id', default=patients.models.new_merge_id, editable=False, max_length=40, primary_key=True, serialize=False)),
                 ('moved', models.JSONField(default=dict, help_text='{"app.model": {"field": [pk, …]}}: the rows moved to the kept record.')),
                 ('by', models.CharField(blank=True, max_length=150)),
                 ('at', models.DateTimeField(default=django.utils.timezone.now)),
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='PatientSearchTerm',
             fields=[
-                ('id', models.CharField(editable=False, max_length=120, primary_key=True, serialize=False)),
+                ('id', models.CharField(db_column='_id', editable=False, max_length=120, primary_key=True, serialize=False)),
                 ('term', models.CharField(max_length=64)),
             ],
         ),
