@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0006_phones_dob_and_search_terms'),
+        ('patients', '0005_phones_dob_and_search_terms'),
     ]
 
     operations = [

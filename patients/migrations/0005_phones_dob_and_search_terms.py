@@ -52,6 +52,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("patients", "0005_phone_e164_search_and_merge")]
+    dependencies = [("patients", "0004_phone_e164_search_and_merge")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oncology', '0004_episode_lookups_by_composite_index'),
+        ('oncology', '0005_admin_names'),
     ]
 
     operations = [

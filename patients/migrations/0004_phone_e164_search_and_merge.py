@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0004_inline_record_ids_not_editable'),
+        ('patients', '0003_registry_and_legacy_fields'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oncology', '0005_inline_record_ids_not_editable'),
+        ('oncology', '0004_episode_lookups_by_composite_index'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0003_registry_and_legacy_fields'),
+        ('patients', '0006_admin_names'),
     ]
 
     operations = [
