@@ -49,8 +49,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 ROLE_CUSTOM_PERMISSIONS: dict[str, list[str]] = {
     NURSE: ["documents.review_document"],
-    DOCTOR: ["documents.review_document"],
-    RECORDS: ["patients.import_legacy", "patients.export_legacy", "oncology.export_cosd"],
+    DOCTOR: ["documents.review_document", "patients.merge_patient"],
+    RECORDS: [
+        "patients.import_legacy",
+        "patients.export_legacy",
+        "oncology.export_cosd",
+        "patients.merge_patient",
+    ],
 }
 
 

@@ -219,6 +219,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "patients.Patient",
     "patients.Note",
     "patients.HistoryEntry",
+    "patients.PatientMerge",
     "queue_app.QueueEntry",
     "oncology.Episode",
     "oncology.Treatment",
@@ -229,6 +230,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# Pages outside the admin (the TV display) send a visitor without a session to the admin login.
+LOGIN_URL = "admin:login"
 # Waiting-room screens may open /queue/display/?token=… without a login when this is set.
 QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
 # Seconds a live-update stream stays open before the browser reconnects (frees the thread).
@@ -263,3 +266,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Phone numbers are stored in E.164; a number typed without +country is read in this region
+# (ISO 3166 code) and shown in its national form.
+PHONE_REGION = os.environ.get("PHONE_REGION", "IN")

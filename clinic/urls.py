@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
@@ -12,6 +13,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Staff work in the admin; "/" and the admin's "View site" lead there.
+    path("", RedirectView.as_view(url=reverse_lazy("admin:index")), name="home"),
+    # Django's default login path (screens and bookmarks use it): the admin's login page.
+    path(
+        "accounts/login/",
+        RedirectView.as_view(url=reverse_lazy("admin:login"), query_string=True),
+        name="login",
+    ),
     path("", include("oncology.admin_urls")),  # before the admin's catch-all patterns
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from clinic.permissions import DOCTOR, NURSE, RECORDS, sync_roles
 from oncology.models import Episode, Treatment, Tumour
 from patients.models import HistoryEntry, Note, Patient
+from patients.services import patient_search_reindex
 from queue_app.models import DailyTokenCounter, QueueEntry
 
 DEMO_USERS = [("admin", None), ("nurse", NURSE), ("doctor", DOCTOR), ("records", RECORDS)]
@@ -355,8 +356,10 @@ def load_demo_data() -> dict[str, int]:
     """Insert whatever demo rows are missing; bulk inserts, so this is fast and not audited."""
     patients = _patients()
     episodes, treatments, tumours = _oncology(patients)
+    added_patients = _insert_missing(Patient, patients)
+    patient_search_reindex(patient_ids=[p.pk for p in patients])
     return {
-        "patients": _insert_missing(Patient, patients),
+        "patients": added_patients,
         "notes": _insert_missing(Note, _notes(patients)),
         "history entries": _insert_missing(HistoryEntry, _history(patients)),
         "queue entries": _insert_missing(QueueEntry, _todays_queue(patients)),

@@ -316,6 +316,8 @@ class Importer:
                 groups[tuple(row)].append(row)
             for group in groups.values():
                 bulk.upsert(kind.model, group, dry_run=self.dry_run, **options)
+        if kind.after_write and not self.dry_run and (new or rewrite):
+            kind.after_write([row["id"] for row in new + rewrite])
         if only_fps:
             bulk.update_fields(kind.model, only_fps, dry_run=self.dry_run, compare=False)
         fr.created += len(new)

@@ -18,6 +18,7 @@ from clinic.ids import derived_id
 from legacy import bulk, export, normalise, queue_races, surgdb
 from oncology.models import Episode
 from patients.models import HistoryEntry, Note, Patient
+from patients.services import patient_search_reindex
 from queue_app.models import QueueEntry
 
 FINGERPRINTS = ("legacy_fingerprint", "legacy_row_fingerprint")
@@ -43,6 +44,8 @@ class Kind:
     # (an oncology patient who is already a clinic patient)
     rekey: Callable | None = None
     as_written: bool = False  # the normaliser reads the record as written (Extended JSON)
+    # ([IDs]) after rows were created or rewritten: what clinic derives from them (search terms)
+    after_write: Callable | None = None
     export: Callable[[str], int] | None = None  # writes the kind's legacy file, returns a count
 
     def raw_id(self, item) -> str | None:
@@ -166,6 +169,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "patients", "patient_id", normalise.patient, Patient, "the patient", key_is_id=True,
         check=_check_patients, rekey=_rekey_patients,
+        after_write=lambda pks: patient_search_reindex(patient_ids=pks),
         export=lambda path: export.write_map(path, export.patients()),
     ),
     Kind(

@@ -89,12 +89,15 @@ class Treatment(models.Model):
         PALLIATIVE = "palliative", "Palliative"
         UNKNOWN = "unknown", "Unknown"
 
+    # Not editable: an inline then sends the ID back as a hidden field (the admin renders an
+    # editable primary key only when it is a form field, and staff must not type IDs).
     id = models.CharField(
         "treatment ID",
         primary_key=True,
         max_length=40,
         default=ids.new_treatment_id,
         db_column="_id",
+        editable=False,
     )
     # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
@@ -163,7 +166,12 @@ class Tumour(models.Model):
         RECURRENCE = "recurrence", "Recurrence"
 
     id = models.CharField(
-        "tumour ID", primary_key=True, max_length=40, default=ids.new_tumour_id, db_column="_id"
+        "tumour ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_tumour_id,
+        db_column="_id",
+        editable=False,
     )
     # No index of its own: the (episode, date) index below serves lookups by episode.
     episode = models.ForeignKey(
@@ -230,6 +238,7 @@ class CosdSubmission(models.Model):
 
     class Meta:
         ordering = ["-number"]
+        verbose_name = "COSD submission"
         permissions = [("export_cosd", "Can export COSD submissions")]
 
     def __str__(self) -> str:

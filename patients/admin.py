@@ -1,61 +1,24 @@
 """Admin for patients, their notes and history: search that stays indexed at a million rows."""
 
-import re
-
 from django import forms
 from django.apps import apps
-from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.db.models import Q
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic.admin import BigTableAdmin, audit_history_link, changelist_link
+from patients import phones, selectors, services
+from patients.admin_registration import (
+    REGISTRATION_FIELDS,
+    PatientForm,
+    merge_selected,
+    patient_label,
+    unmerge_selected,
+)
 from patients.models import HistoryEntry, Note, Patient
-
-# Above every character a name can continue with: `name >= t AND name < t + TOP` is a prefix
-# match that both SQLite and MongoDB answer from the name index (LIKE and regex cannot).
-TOP = "\U0010ffff"
-PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
-
-
-def phone_variants(term: str) -> list[str]:
-    """Every way the legacy data writes the number staff typed (`+919876543210`,
-    `98765 43210`, `098765-43210`, …), so an exact, indexed `phone IN (…)` finds it."""
-    digits = re.sub(r"\D", "", term)
-    variants = {term.strip(), digits}
-    if len(digits) >= 10:
-        local = digits[-10:]
-        head, tail = local[:5], local[5:]
-        variants |= {
-            local,
-            f"0{local}",
-            f"91{local}",
-            f"+91{local}",
-            f"+91 {local}",
-            f"{head} {tail}",
-            f"{head}-{tail}",
-            f"0{head} {tail}",
-            f"0{head}-{tail}",
-            f"+91 {head} {tail}",
-            f"+91-{head}-{tail}",
-            f"+91 {head}-{tail}",
-        }
-    return sorted(v for v in variants if v)
-
-
-def patient_search(term: str) -> Q:
-    """Patient ID or UHID exactly, phone in any format, or the start of the name in any case."""
-    term = term.strip()
-    query = Q(pk=term) | Q(pk=term.upper())
-    if PHONE_LIKE.match(term):
-        digits = re.sub(r"\D", "", term)
-        return query | Q(uhid=digits) | Q(phone__in=phone_variants(term))
-    for cased in {term, term.title(), term.upper(), term.lower()}:
-        query |= Q(name__gte=cased, name__lt=cased + TOP)
-    return query
-
 
 SOAP_PARTS = ["subjective", "objective", "assessment", "plan"]
 # Also in a SOAP note's content (the OPD system's notes): shown as boxes, not JSON.
@@ -191,34 +154,52 @@ class HistoryEntryInline(SummaryDisplay, admin.TabularInline):
 
 @admin.register(Patient)
 class PatientAdmin(BigTableAdmin):
-    list_display = ["name_shown", "uhid", "age", "gender", "phone", "id", "updated_at"]
+    form = PatientForm
+    list_display = ["name_shown", "uhid", "age_sex", "phone_national", "id", "updated_at"]
     list_filter = ["gender"]
     sortable_by = ["name_shown", "uhid"]
     search_fields = ["name"]  # what autocomplete needs; get_search_results does the real work
-    search_help_text = "Start of the name, UHID, patient ID, or phone number typed in any format."
-    readonly_fields = ["id", "created_at", "updated_at", "extra"]
+    search_help_text = (
+        "Any word of the name (or its start), a UHID or NHS number or part of one, the patient "
+        "ID, or a phone number typed in any format."
+    )
+    readonly_fields = ["id", "date_of_birth_estimated", "created_at", "updated_at", "extra"]
     inlines = [NoteInline, HistoryEntryInline]
+    actions = [merge_selected, unmerge_selected]
 
     @admin.display(description="name", ordering="name")
     def name_shown(self, obj):
         return obj.display_name
 
     def get_fieldsets(self, request, obj=None):
-        details = (None, {"fields": ["name", "uhid", "age", "gender", "phone"]})
+        details = [*REGISTRATION_FIELDS, *(["confirm_new"] if obj is None else [])]
         if obj is None:
-            return [details]
+            return [(None, {"fields": details})]
         return [
-            details,
+            (None, {"fields": [*details, "date_of_birth_estimated"]}),
             ("Audit", {"fields": ["id", "created_at", "updated_at", "extra"]}),
         ]
 
+    @admin.display(description="age/sex")
+    def age_sex(self, obj):
+        return patient_label(obj).split(" · ")[1]
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_national(self, obj):
+        return phones.display(obj.phone)
+
+    def has_merge_permission(self, request):
+        return request.user.has_perm("patients.merge_patient")
+
     def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        return queryset.filter(patient_search(search_term)), False
+        return selectors.patient_search(queryset, search_term), False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         pk = unquote(object_id)
+        kept = selectors.patient_resolve(pk)
+        if kept is not None and kept.pk != pk:  # a merged-away ID leads to the record kept
+            messages.info(request, f"{pk} was merged into {kept}; this is the record kept.")
+            return redirect("admin:patients_patient_change", quote(kept.pk))
         links = [
             changelist_link(
                 request,
@@ -251,6 +232,7 @@ class PatientAdmin(BigTableAdmin):
         if change:
             obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)
+        services.patient_search_reindex(patient_ids=[obj.pk])
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

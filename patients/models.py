@@ -39,6 +39,14 @@ def validate_nhs_number(value: str) -> None:
 NO_NAME = "(no name recorded)"
 
 
+def new_merge_id() -> str:
+    return ids.new_id("MRG")
+
+
+def age_on(born, day) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 class Patient(models.Model):
     """A registered patient; `id` is the domain ID staff see (`PAT_72D90B86`)."""
 
@@ -83,6 +91,15 @@ class Patient(models.Model):
     extra = models.JSONField(
         default=dict, blank=True, help_text="Legacy fields we do not model, kept for export."
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_records",
+        help_text="The record this duplicate was merged into; its ID leads there.",
+    )
 
     # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
     # whose values no longer match it was edited in clinic since).
@@ -99,10 +116,12 @@ class Patient(models.Model):
             # partial and so unusable for a plain equality lookup (clinic/mongo_ids.py).
             models.Index(fields=["uhid"], name="patient_uhid_lookup"),
             models.Index(fields=["nhs_number"], name="patient_nhs_number_lookup"),
+            models.Index(fields=["date_of_birth"]),
         ]
         permissions = [
             ("import_legacy", "Can import legacy JSON files"),
             ("export_legacy", "Can export data in the legacy formats"),
+            ("merge_patient", "Can merge duplicate patient records"),
         ]
 
     def __str__(self) -> str:
@@ -119,9 +138,21 @@ class Patient(models.Model):
             return f"{NO_NAME} NHS {self.nhs_number}"
         return f"{NO_NAME} {self.id}"
 
+    @property
+    def current_age(self) -> int | None:
+        """Whole years from the date of birth (estimated or not); the stated age without one."""
+        if self.date_of_birth is None:
+            return self.age
+        return age_on(self.date_of_birth, timezone.localdate())
+
     def clean(self):
         if not (self.name or "").strip():
             raise ValidationError({"name": "Enter the patient's name."})
+        today = timezone.localdate()
+        if self.date_of_birth and not (0 <= age_on(self.date_of_birth, today) <= 130):
+            raise ValidationError(
+                {"date_of_birth": "The date of birth must be today or earlier, within 130 years."}
+            )
 
 
 class Note(models.Model):
@@ -132,8 +163,14 @@ class Note(models.Model):
         AUDIO_TRANSCRIPTION = "audio_transcription", "Audio transcription"
         MANUAL = "manual", "Manual note"
 
+    # Not editable: the patient page's inline then sends the ID back as a hidden field.
     id = models.CharField(
-        "note ID", primary_key=True, max_length=40, default=ids.new_note_id, db_column="_id"
+        "note ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_note_id,
+        db_column="_id",
+        editable=False,
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
     type = models.CharField(max_length=32, choices=Type, default=Type.SOAP)
@@ -177,7 +214,12 @@ class HistoryEntry(models.Model):
         IMPORT = "import", "Import"
 
     id = models.CharField(
-        "history ID", primary_key=True, max_length=40, default=ids.new_history_id, db_column="_id"
+        "history ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_history_id,
+        db_column="_id",
+        editable=False,
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="history")
     type = models.CharField(max_length=32, choices=Type)
@@ -199,8 +241,50 @@ class HistoryEntry(models.Model):
 
     class Meta:
         ordering = ["-date", "id"]
-        verbose_name_plural = "history entries"
+        # "Medical": the admin's change log of a record is its "history" too.
+        verbose_name = "medical history entry"
+        verbose_name_plural = "medical history entries"
         indexes = [models.Index(fields=["patient", "date"]), models.Index(fields=["type"])]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.id}"
+
+
+class PatientSearchTerm(models.Model):
+    """One word a patient is found by (`patients.search_terms`); kept by `patients.services`."""
+
+    # "<patient>:<term>"; stored as `_id` like every domain key (MongoDB's own index).
+    id = models.CharField(primary_key=True, max_length=120, editable=False, db_column="_id")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="search_terms")
+    term = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["term", "patient"])]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class PatientMerge(models.Model):
+    """A duplicate record merged into the one kept, with what moved, so that it can be undone."""
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=new_merge_id, editable=False, db_column="_id"
+    )
+    kept = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="merges_merged")
+    moved = models.JSONField(
+        default=dict,
+        help_text='{"app.model": {"field": [pk, …]}}: the rows moved to the kept record.',
+    )
+    by = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    undone_by = models.CharField(max_length=150, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "id"]
+        indexes = [models.Index(fields=["merged", "at"]), models.Index(fields=["kept", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.kept_id}"

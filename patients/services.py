@@ -1,13 +1,27 @@
 """Writes to patients, notes and history; each returns the saved record."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from clinic import ids
 from clinic.db import create_with_new_id
-from patients.models import HistoryEntry, Note, Patient
+from patients import phones
+from patients.models import HistoryEntry, Note, Patient, PatientSearchTerm, age_on
+from patients.search_terms import patient_terms
+
+SEARCHED_FIELDS = {"name", "uhid", "nhs_number", "phone"}
+
+
+class LikelyDuplicate(Exception):
+    """A new registration looks like patients already registered; `candidates` lists them."""
+
+    def __init__(self, candidates: list[Patient]):
+        super().__init__(f"{len(candidates)} registered patients look like this one")
+        self.candidates = candidates
 
 
 def _apply(instance, changes: dict[str, Any], stamp: str):
@@ -25,32 +39,124 @@ def _create(model, make_id, **fields):
     return create_with_new_id(model, make_id, **fields)
 
 
+def birth_from_age(age: int, today: date | None = None) -> date:
+    """The date of birth an age stands for: today's date that many years ago."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - age)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - age, day=28)
+
+
+def birth_fields(*, date_of_birth: date | None, age: int | None, estimated: bool) -> dict:
+    """Date of birth (or one estimated from an age) and the age it gives today."""
+    if date_of_birth is not None:
+        return {
+            "date_of_birth": date_of_birth,
+            "date_of_birth_estimated": estimated,
+            "age": age_on(date_of_birth, timezone.localdate()),
+        }
+    if age is not None:
+        return {"date_of_birth": birth_from_age(age), "date_of_birth_estimated": True, "age": age}
+    return {"date_of_birth": None, "date_of_birth_estimated": False, "age": None}
+
+
+def _phone(value: str) -> str:
+    try:
+        return phones.normalise(value)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+
+
+def patient_search_reindex(*, patient_ids) -> int:
+    """Bring these patients' search terms up to date; returns how many terms changed.
+
+    Row IDs are `<patient>:<term>`, so only the difference is written and a re-run (after a crash
+    or beside another desk's edit) converges; no transaction of its own, so it also runs inside
+    the admin's (which MongoDB could not nest)."""
+    patient_ids = list(patient_ids)
+    fields = ["id", "name", "uhid", "nhs_number", "phone"]
+    for attempt in range(3):
+        wanted = {
+            f"{p.pk}:{term}": (p.pk, term)
+            for p in Patient.objects.filter(pk__in=patient_ids).only(*fields)
+            for term in patient_terms(
+                name=p.name, uhid=p.uhid, nhs_number=p.nhs_number, phone=p.phone
+            )
+        }
+        stored = set(
+            PatientSearchTerm.objects.filter(patient_id__in=patient_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        stale, missing = stored - wanted.keys(), wanted.keys() - stored
+        PatientSearchTerm.objects.filter(pk__in=stale).delete()
+        try:
+            PatientSearchTerm.objects.bulk_create(
+                [
+                    PatientSearchTerm(id=key, patient_id=wanted[key][0], term=wanted[key][1])
+                    for key in missing
+                ]  # fmt: skip
+            )
+        except IntegrityError:  # another edit wrote some of these terms first: look again
+            if attempt == 2:
+                raise
+            continue
+        return len(stale) + len(missing)
+    raise AssertionError("unreachable")
+
+
 def patient_create(
     *,
     name: str,
     uhid: str | None = None,
     age: int | None = None,
+    date_of_birth: date | None = None,
+    date_of_birth_estimated: bool = False,
     gender: str = "",
     phone: str = "",
+    nhs_number: str | None = None,
+    confirm_new: bool = False,
 ) -> Patient:
+    """Register a patient; raises LikelyDuplicate unless `confirm_new` when others look alike."""
+    from patients.duplicates import patient_duplicates
+
     now = timezone.now()
-    return _create(
-        Patient,
-        ids.new_patient_id,
-        name=name.strip(),
-        uhid=uhid or None,
-        age=age,
-        gender=gender,
-        phone=phone,
-        created_at=now,
-        updated_at=now,
-    )
+    fields = {
+        "name": name.strip(),
+        "uhid": uhid or None,
+        "gender": gender,
+        "phone": _phone(phone),
+        "nhs_number": nhs_number or None,
+        **birth_fields(date_of_birth=date_of_birth, age=age, estimated=date_of_birth_estimated),
+    }
+    if not confirm_new:
+        candidates = patient_duplicates(**fields)
+        if candidates:
+            raise LikelyDuplicate(candidates)
+    patient = _create(Patient, ids.new_patient_id, **fields, created_at=now, updated_at=now)
+    patient_search_reindex(patient_ids=[patient.pk])
+    return patient
 
 
 def patient_update(*, patient: Patient, **changes: Any) -> Patient:
-    if "uhid" in changes:
-        changes["uhid"] = changes["uhid"] or None  # blank UHIDs must not collide on unique
-    return _apply(patient, changes, "updated_at")
+    for key in ("uhid", "nhs_number"):
+        if key in changes:
+            changes[key] = changes[key] or None  # blank IDs must not collide on unique
+    if "phone" in changes:
+        changes["phone"] = _phone(changes["phone"])
+    if "date_of_birth" in changes or "age" in changes:
+        age = changes.pop("age", None)
+        if "date_of_birth" not in changes and age == patient.current_age:
+            pass  # the age the record already gives: keep its (maybe exact) date of birth
+        else:
+            dob = changes.pop("date_of_birth", None)
+            estimated = changes.pop("date_of_birth_estimated", False) if dob else True
+            changes.update(birth_fields(date_of_birth=dob, age=age, estimated=estimated))
+    patient = _apply(patient, changes, "updated_at")
+    if SEARCHED_FIELDS & changes.keys():
+        patient_search_reindex(patient_ids=[patient.pk])
+    return patient
 
 
 def note_create(

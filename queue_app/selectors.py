@@ -1,5 +1,6 @@
 """Reads of the queue: today's board, the display, the live version and wait-time metrics."""
 
+import re
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -63,11 +64,23 @@ def queue_board(*, day: date | None = None) -> dict:
     }
 
 
+def room_label(room: str) -> str:
+    """ "Room 3" for a room typed as "3" or as "Room 3"; a named room ("Minor OT") as it is."""
+    room = (room or "").strip()
+    if re.fullmatch(r"(?i)room\b.*", room) or not re.fullmatch(r"[\w/-]{1,6}", room or "-"):
+        return room
+    return f"Room {room}" if room else ""
+
+
 def queue_display(*, day: date | None = None, next_count: int = 6) -> dict:
     """What the waiting-room screen shows: who is being seen where, and who is next."""
     board = queue_board(day=day)
     entries = board["entries"]
-    serving = [entry for entry in entries if entry["status"] == Status.IN_CONSULTATION]
+    serving = [
+        {**entry, "room_label": room_label(entry["room"])}
+        for entry in entries
+        if entry["status"] == Status.IN_CONSULTATION
+    ]
     serving.sort(key=lambda entry: (entry["room"] or entry["doctor_name"], entry["token_number"]))
     upcoming = [entry for entry in entries if entry["status"] != Status.IN_CONSULTATION]
     upcoming.sort(key=lambda e: (-STATUS_ORDER[e["status"]], *waiting_order(e)))

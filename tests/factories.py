@@ -5,18 +5,26 @@ from django.utils import timezone
 
 from oncology.models import Episode, Treatment, Tumour
 from patients.models import HistoryEntry, Note, Patient
+from patients.services import patient_search_reindex
 from queue_app.models import QueueEntry
 
 
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient
+        skip_postgeneration_save = True
 
     uhid = factory.Sequence(lambda n: str(100000000 + n))
     name = factory.Faker("name")
     age = 42
     gender = Patient.Gender.FEMALE
     phone = "+919876543210"
+
+    @factory.post_generation
+    def search_terms(obj, create, extracted, **kwargs):
+        # Services keep the search terms; a factory writes past them, so it does the same.
+        if create:
+            patient_search_reindex(patient_ids=[obj.pk])
 
 
 class NoteFactory(factory.django.DjangoModelFactory):

@@ -1,8 +1,9 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 
 from clinic.api.serializers import choice_error, ref
+from patients import phones
 from patients.models import HistoryEntry, Note, Patient, validate_uhid
 from queue_app.models import QueueEntry
 
@@ -35,10 +36,27 @@ class GenderField(serializers.ChoiceField):
 class PatientSerializer(serializers.ModelSerializer):
     # A patient imported without a recorded name reads "(no name recorded) MRN …", never "".
     name = serializers.CharField(source="display_name", read_only=True)
+    age = serializers.IntegerField(
+        source="current_age", read_only=True, allow_null=True, help_text="From the date of birth."
+    )
+    phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +919876543210.")
 
     class Meta:
         model = Patient
-        fields = ["id", "uhid", "name", "age", "gender", "phone", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "uhid",
+            "name",
+            "age",
+            "date_of_birth",
+            "date_of_birth_estimated",
+            "gender",
+            "phone",
+            "nhs_number",
+            "merged_into",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -56,12 +74,7 @@ class PatientWriteSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
         allow_blank=True,
-        validators=[
-            validate_uhid,
-            UniqueValidator(
-                Patient.objects.all(), message="Another patient already has this UHID."
-            ),
-        ],
+        validators=[validate_uhid],
     )
     age = serializers.IntegerField(
         min_value=0,
@@ -76,22 +89,64 @@ class PatientWriteSerializer(serializers.ModelSerializer):
         allow_blank=True,
         error_messages={"invalid_choice": "Gender must be M (male), F (female) or O (other)."},
     )
-    phone = serializers.RegexField(
-        r"^\+?[\d\s\-()]*$",
-        max_length=32,
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(
         required=False,
+        allow_null=True,
+        error_messages={"invalid": "Give the date of birth as YYYY-MM-DD."},
+    )
+    nhs_number = serializers.RegexField(
+        r"^\d{10}$",
+        required=False,
+        allow_null=True,
         allow_blank=True,
-        error_messages={
-            "invalid": "A phone number has digits, spaces or dashes, and may start with +."
-        },
+        error_messages={"invalid": "An NHS number is 10 digits."},
+    )
+    confirm_new = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="Register even though likely duplicates were found (a 409 lists them).",
     )
 
     class Meta:
         model = Patient
-        fields = ["uhid", "name", "age", "gender", "phone"]
+        fields = [
+            "uhid",
+            "name",
+            "age",
+            "date_of_birth",
+            "gender",
+            "phone",
+            "nhs_number",
+            "confirm_new",
+        ]
+
+    def _held_by_another(self, field: str, value, message: str):
+        # A new registration with a UHID or NHS number already held is answered by the duplicate
+        # check (409, with that patient); an edit that would take another's number is refused.
+        if value and self.instance is not None:
+            others = Patient.objects.filter(**{field: value}).exclude(pk=self.instance.pk)
+            if others.exists():
+                raise serializers.ValidationError(message)
+        return value or None
 
     def validate_uhid(self, uhid):
-        return uhid or None
+        return self._held_by_another("uhid", uhid, "Another patient already has this UHID.")
+
+    def validate_nhs_number(self, nhs_number):
+        return self._held_by_another(
+            "nhs_number", nhs_number, "Another patient already has this NHS number."
+        )
+
+    def validate_phone(self, phone):
+        try:
+            return phones.normalise(phone)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class PatientMergeSerializer(serializers.Serializer):
+    into = ref(Patient, "patient", "PAT_72D90B86", help_text="The record to keep.")
 
 
 def _content(obj) -> dict:

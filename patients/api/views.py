@@ -1,12 +1,28 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from clinic.api.exceptions import ErrorSerializer
 from clinic.api.views import NestedListViewSet, RecordViewSet
-from patients import services
+from patients import merge, services
 from patients.api import serializers
 from patients.api.filters import HistoryEntryFilter, NoteFilter, PatientFilter, QueueEntryFilter
 from patients.models import HistoryEntry, Note, Patient
+from patients.selectors import patient_resolve
 from queue_app.models import QueueEntry
 
 NOTE_ORDERING = ["created_at", "updated_at", "type", "id"]
 HISTORY_ORDERING = ["date", "created_at", "type", "id"]
+
+
+class CanMerge(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.user.has_perm("patients.merge_patient")
+
+
+class DuplicatesSerializer(ErrorSerializer):
+    candidates = serializers.PatientSerializer(many=True)
 
 
 class PatientViewSet(RecordViewSet):
@@ -19,11 +35,58 @@ class PatientViewSet(RecordViewSet):
     ordering_fields = ["name", "uhid", "age", "created_at", "updated_at", "id"]
     ordering = ["name", "id"]
 
+    def get_object(self):
+        # A merged-away ID keeps leading to the record that was kept.
+        patient = super().get_object()
+        if patient.merged_into_id and self.action == "retrieve":
+            patient = patient_resolve(patient.pk)
+        return patient
+
+    @extend_schema(responses={201: serializers.PatientSerializer, 409: DuplicatesSerializer})
+    def create(self, request, *args, **kwargs):
+        try:
+            return super().create(request, *args, **kwargs)
+        except services.LikelyDuplicate as exc:
+            candidates = serializers.PatientSerializer(exc.candidates, many=True).data
+            message = (
+                f"{len(candidates)} registered patient(s) look like this one; check them, "
+                "then send confirm_new: true to register a new patient anyway."
+            )
+            body = {"error": {"code": "likely_duplicate", "message": message, "fields": {}}}
+            return Response({**body, "candidates": candidates}, status=status.HTTP_409_CONFLICT)
+
     def perform_create(self, serializer):
         return services.patient_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        return services.patient_update(patient=serializer.instance, **serializer.validated_data)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "confirm_new"}
+        return services.patient_update(patient=serializer.instance, **data)
+
+    @extend_schema(
+        request=serializers.PatientMergeSerializer,
+        responses={200: serializers.PatientSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanMerge])
+    def merge(self, request, pk=None):
+        """Merge this (duplicate) record into `into`; answers with the kept record."""
+        duplicate = super().get_object()
+        body = serializers.PatientMergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        kept = body.validated_data["into"]
+        merge.patient_merge(kept=kept, merged=duplicate, by=request.user.get_username())
+        return self._answer(kept, status.HTTP_200_OK)
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.PatientSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanMerge])
+    def unmerge(self, request, pk=None):
+        """Undo this record's merge exactly: what moved comes back; answers with this record."""
+        duplicate = super().get_object()
+        merge.patient_unmerge(merged=duplicate, by=request.user.get_username())
+        duplicate.refresh_from_db()
+        return self._answer(duplicate, status.HTTP_200_OK)
 
 
 class NoteViewSet(RecordViewSet):
