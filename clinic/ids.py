@@ -68,3 +68,19 @@ def new_event_id() -> str:
 def new_episode_id() -> str:
     """A fresh 24-hex-digit ID shaped like the MongoDB ObjectIds legacy episodes carry."""
     return secrets.token_hex(12)
+
+
+def new_allergy_id() -> str:
+    return new_id("ALG")
+
+
+def new_amendment_id() -> str:
+    return new_id("AMD")
+
+
+def new_vitals_id() -> str:
+    return new_id("VIT")
+
+
+def new_room_id() -> str:
+    return new_id("ROOM")

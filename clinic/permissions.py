@@ -13,6 +13,8 @@ CLINICAL_MODELS = [
     "oncology.episode",
     "oncology.treatment",
     "oncology.tumour",
+    "patients.allergy",
+    "queue_app.vitals",
 ]
 
 # role -> {"app_label.model": actions}; custom permissions as "app_label.codename".
@@ -21,18 +23,23 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "patients.patient": VIEW + ADD + CHANGE,
         "patients.note": VIEW + ADD + CHANGE,
         "patients.historyentry": VIEW,
+        "patients.allergy": VIEW + ADD + CHANGE,
+        "patients.noteamendment": VIEW,
         "queue_app.queueentry": VIEW + ADD + CHANGE,
         "queue_app.queueevent": VIEW,
+        "queue_app.vitals": VIEW + ADD + CHANGE,
     },
     DOCTOR: {
         **{model: VIEW + ADD + CHANGE for model in CLINICAL_MODELS},
         "queue_app.queueentry": VIEW + ADD + CHANGE + ("consult",),  # call-next, complete
         "queue_app.queueevent": VIEW,
+        "patients.noteamendment": VIEW,
         "oncology.cosdsubmission": VIEW,
     },
     RECORDS: {
         **{model: VIEW for model in CLINICAL_MODELS},
         "queue_app.queueevent": VIEW,
+        "patients.noteamendment": VIEW,
         "auditlog.logentry": VIEW,
         "oncology.cosdsubmission": VIEW + ADD,
     },

@@ -2,7 +2,6 @@
 
 import re
 
-from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -12,7 +11,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic.admin import BigTableAdmin, audit_history_link, changelist_link
-from patients.models import HistoryEntry, Note, Patient
+from patients.admin_clinical import (
+    AllergyInline,
+    HistoryEntryInline,
+    NoteInline,
+    VitalsInline,
+    save_clinical_formset,
+)
+from patients.models import Patient
 
 # Above every character a name can continue with: `name >= t AND name < t + TOP` is a prefix
 # match that both SQLite and MongoDB answer from the name index (LIKE and regex cannot).
@@ -57,86 +63,6 @@ def patient_search(term: str) -> Q:
     return query
 
 
-SOAP_PARTS = ["subjective", "objective", "assessment", "plan"]
-
-
-def _soap_box() -> forms.CharField:
-    return forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
-
-
-class NoteForm(forms.ModelForm):
-    """A SOAP note as four boxes; `content` keeps any other keys (and other note types) as JSON."""
-
-    subjective = _soap_box()
-    objective = _soap_box()
-    assessment = _soap_box()
-    plan = _soap_box()
-
-    class Meta:
-        model = Note
-        fields = ["type", *SOAP_PARTS, "content", "audio_file_url"]
-        labels = {"content": "Other content (JSON)"}
-        help_texts = {
-            "content": "SOAP notes: anything besides the four boxes. "
-            "Other note types: the note itself."
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        content = self.instance.content
-        if isinstance(content, dict):
-            for part in SOAP_PARTS:
-                self.initial.setdefault(part, content.get(part, ""))
-            self.initial["content"] = {k: v for k, v in content.items() if k not in SOAP_PARTS}
-
-    def clean(self):
-        cleaned = super().clean()
-        if "content" not in self.fields or "content" in self.errors:
-            return cleaned
-        other = cleaned.get("content")
-        other = {} if other in (None, "") else other
-        parts = {p: cleaned[p].strip() for p in SOAP_PARTS if (cleaned.get(p) or "").strip()}
-        if not isinstance(other, dict):  # free text, as legacy transcriptions have it
-            if not parts:
-                return cleaned
-            other = {"text": other}
-        cleaned["content"] = {**other, **parts}  # boxes win over the same keys typed as JSON
-        return cleaned
-
-
-def _soap_part(name: str):
-    @admin.display(description=name.capitalize())
-    def show(self, obj):
-        return obj.content.get(name, "") if isinstance(obj.content, dict) else ""
-
-    return show
-
-
-class SoapDisplay:
-    """Read-only views (no change permission) show the SOAP parts from `content`."""
-
-    subjective = _soap_part("subjective")
-    objective = _soap_part("objective")
-    assessment = _soap_part("assessment")
-    plan = _soap_part("plan")
-
-
-class NoteInline(SoapDisplay, admin.StackedInline):
-    model = Note
-    form = NoteForm
-    extra = 0
-    fields = ["type", *SOAP_PARTS, "content", "audio_file_url", "created_by", "created_at"]
-    readonly_fields = ["created_by", "created_at"]
-    show_change_link = True
-
-
-class HistoryEntryInline(admin.TabularInline):
-    model = HistoryEntry
-    extra = 0
-    fields = ["type", "date", "content", "source", "document_id"]
-    show_change_link = True
-
-
 @admin.register(Patient)
 class PatientAdmin(BigTableAdmin):
     list_display = ["name", "uhid", "age", "gender", "phone", "id", "updated_at"]
@@ -145,7 +71,7 @@ class PatientAdmin(BigTableAdmin):
     search_fields = ["name"]  # what autocomplete needs; get_search_results does the real work
     search_help_text = "Start of the name, UHID, patient ID, or phone number typed in any format."
     readonly_fields = ["id", "created_at", "updated_at", "extra"]
-    inlines = [NoteInline, HistoryEntryInline]
+    inlines = [AllergyInline, VitalsInline, NoteInline, HistoryEntryInline]
 
     def get_fieldsets(self, request, obj=None):
         details = (None, {"fields": ["name", "uhid", "age", "gender", "phone"]})
@@ -188,6 +114,8 @@ class PatientAdmin(BigTableAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        if save_clinical_formset(request, formset):
+            return
         instances = formset.save(commit=False)
         for instance in instances:
             if instance._state.adding and hasattr(instance, "created_by"):
@@ -198,57 +126,3 @@ class PatientAdmin(BigTableAdmin):
         for deleted in formset.deleted_objects:
             deleted.delete()
         formset.save_m2m()
-
-
-class PatientChildAdmin(BigTableAdmin):
-    autocomplete_fields = ["patient"]
-    list_select_related = ["patient"]
-    readonly_fields = ["id", "created_at", "updated_at", "extra"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(Note)
-class NoteAdmin(SoapDisplay, PatientChildAdmin):
-    form = NoteForm
-    list_display = ["id", "patient", "type", "created_by", "created_at"]
-    list_filter = ["type"]
-    date_hierarchy = "created_at"
-    search_fields = ["id__exact", "patient__uhid__exact", "created_by__exact"]
-    search_help_text = "Note ID, the patient's UHID, or the author's user name (exactly)."
-    fields = [
-        "patient",
-        "type",
-        *SOAP_PARTS,
-        "content",
-        "audio_file_url",
-        "created_by",
-        *PatientChildAdmin.readonly_fields,
-    ]
-    readonly_fields = [*PatientChildAdmin.readonly_fields, "created_by"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = obj.created_by or request.user.get_username()
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(HistoryEntry)
-class HistoryEntryAdmin(PatientChildAdmin):
-    list_display = ["id", "patient", "type", "date", "source", "document_id"]
-    list_filter = ["type", "source"]
-    date_hierarchy = "date"
-    search_fields = ["id__exact", "patient__uhid__exact", "document_id__exact"]
-    search_help_text = "History ID, the patient's UHID, or the document ID (exactly)."
-    fields = [
-        "patient",
-        "type",
-        "date",
-        "content",
-        "source",
-        "document_id",
-        *PatientChildAdmin.readonly_fields,
-    ]
