@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from oncology.models import Episode, Treatment, Tumour
+from patients.clinical import item_text
 from patients.models import HistoryEntry, Note
-from queue_app.models import QueueEntry
+from queue_app.models import QueueEntry, Vitals
+from queue_app.vitals import vitals_text
 
 # Same instant: the pathway reads referral, first seen, diagnosis, MDT, treatment, then the rest.
-KIND_ORDER = ["referral", "first_seen", "diagnosis", "mdt", "treatment", "visit", "history", "note"]
+KIND_ORDER = ["referral", "first_seen", "diagnosis", "mdt", "treatment", "visit", "vitals",
+              "history", "note"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,12 @@ def _history(patient_id: str):
     )
     for row in rows:
         content = row["content"] if isinstance(row["content"], dict) else {}
-        parts = [*content.get("diagnoses", []), *content.get("medications", [])]
-        detail = "; ".join(map(str, parts)) or str(content.get("notes", ""))
+        parts = [
+            item_text(key, item)
+            for key in ("diagnoses", "medications", "lab_results")
+            for item in (content.get(key) if isinstance(content.get(key), list) else [])
+        ]
+        detail = "; ".join(parts) or str(content.get("notes") or "")
         yield TimelineEntry(
             row["date"],
             "history",
@@ -101,7 +108,9 @@ def _notes(patient_id: str):
     for row in rows:
         content = row["content"]
         if isinstance(content, dict):
-            content = content.get("assessment") or content.get("subjective") or ""
+            content = (
+                content.get("assessment") or content.get("subjective") or content.get("text") or ""
+            )
         by = f" by {row['created_by']}" if row["created_by"] else ""
         yield TimelineEntry(
             row["created_at"],
@@ -129,6 +138,21 @@ def _visits(patient_id: str):
         )
 
 
+def _vitals(patient_id: str):
+    rows = Vitals.objects.filter(patient_id=patient_id).values(
+        "id", "recorded_at", "recorded_by", *VITAL_SIGNS
+    )
+    for row in rows:
+        by = f" by {row['recorded_by']}" if row["recorded_by"] else ""
+        yield TimelineEntry(
+            row["recorded_at"], "vitals", "queue_app.vitals", row["id"], f"Vitals{by}",
+            vitals_text(row),
+        )  # fmt: skip
+
+
+VITAL_SIGNS = ("systolic_bp", "diastolic_bp", "pulse", "temperature_c", "spo2",
+               "respiratory_rate", "weight_kg", "height_cm", "blood_glucose")  # fmt: skip
+
 SOURCES = [
     ("oncology.view_episode", _episodes),
     ("oncology.view_tumour", _tumours),
@@ -136,6 +160,7 @@ SOURCES = [
     ("patients.view_historyentry", _history),
     ("patients.view_note", _notes),
     ("queue_app.view_queueentry", _visits),
+    ("queue_app.view_vitals", _vitals),
 ]
 
 

@@ -20,6 +20,7 @@ class TimelineEntrySerializer(serializers.Serializer):
             "mdt",
             "treatment",
             "visit",
+            "vitals",
             "history",
             "note",
         ]
