@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic.admin import BigTableAdmin
 from queue_app import admin_views
-from queue_app.models import QueueEntry, QueueEvent
+from queue_app.models import QueueEntry, QueueEvent, Vitals
 from queue_app.services import OPEN_STATUSES, QueueConflict, queue_enqueue, queue_transition
 
 
@@ -149,3 +149,27 @@ class QueueEntryAdmin(BigTableAdmin):
 
     def get_urls(self):
         return admin_views.urls(self) + super().get_urls()
+
+
+@admin.register(Vitals)
+class VitalsAdmin(BigTableAdmin):
+    """Vitals are recorded from the board (or the API); here they are read, never edited."""
+
+    list_display = ["recorded_at", "patient", "entry", "systolic_bp", "diastolic_bp", "pulse",
+                    "temperature_c", "spo2", "recorded_by"]  # fmt: skip
+    list_select_related = ["patient"]
+    search_fields = ["entry__id__exact", "patient__uhid__exact"]
+    search_help_text = "Queue ID or the patient's UHID (exactly)."
+    date_hierarchy = "recorded_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Vitals._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

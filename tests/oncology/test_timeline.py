@@ -100,7 +100,7 @@ def test_queries_do_not_grow_with_the_number_of_records(doctor, db):
     with CaptureQueriesContext(connection) as many:
         entries = patient_timeline(patient_id=large.pk, user=doctor)
 
-    assert len(many) == len(few) == 6
+    assert len(many) == len(few) == 7  # one per source
     assert len(entries) == 4 * 8
 
 
