@@ -118,7 +118,8 @@ class EpisodeAdmin(BigTableAdmin):
             },
         ),
         ("Pathway dates", {"fields": ["referral_date", "first_seen_date", "mdt_discussion_date"]}),
-        ("Audit", {"fields": ["id", "created_at", "last_modified_at", "embedded_items", "extra"]}),
+        ("Record", {"fields": ["id", "created_at", "last_modified_at", "embedded_items"]}),
+        ("Raw data (read-only)", {"classes": ["collapse"], "fields": ["extra"]}),
     ]
 
     @admin.display(description="embedded items not yet split")

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from clinic import ids
@@ -89,18 +90,17 @@ def note_amend(*, note_id: str, changes: dict[str, Any], reason: str, by: str) -
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why you are changing this signed note."})
-    previous = {"previous_type": note.type, "previous_content": note.content}
+    amendment = {"note": note, "patient_id": note.patient_id, "reason": reason[:500],
+                 "amended_by": by, "amended_at": timezone.now(), "previous_type": note.type,
+                 "previous_content": note.content}  # fmt: skip
+    if connection.in_atomic_block:
+        # Inside the admin's own atomic block (the patient page's inlines): on SQL it already
+        # makes both writes one; MongoDB forbids opening its transaction inside it.
+        NoteAmendment(pk=ids.new_amendment_id(), **amendment).save(force_insert=True)
+        _apply(note, changes, "updated_at")
+        return note
     with atomic():
-        create_with_new_id(
-            NoteAmendment,
-            ids.new_amendment_id,
-            note=note,
-            patient_id=note.patient_id,
-            reason=reason[:500],
-            amended_by=by,
-            amended_at=timezone.now(),
-            **previous,
-        )
+        create_with_new_id(NoteAmendment, ids.new_amendment_id, **amendment)
         _apply(note, changes, "updated_at")
     return note
 
