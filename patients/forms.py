@@ -135,7 +135,7 @@ class HistoryEntryForm(forms.ModelForm):
     medications = RowsField(
         "medications",
         help_text="One medicine per line. Type it as you write it (Tab Metformin 500mg BD x 30 "
-        "days) in the first box, or fill the boxes one by one.",
+        "days) in the first box, or fill the boxes one by one. More lines appear after saving.",
     )
     diagnoses = RowsField("diagnoses", help_text="ICD-10 code optional, e.g. E11.9.")
     lab_results = RowsField("lab_results", label="Lab results")
