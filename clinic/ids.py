@@ -68,3 +68,19 @@ def new_batch_id() -> str:
 
 def new_timeline_id() -> str:
     return new_id("TL")
+
+
+def new_allergy_id() -> str:
+    return new_id("ALG")
+
+
+def new_amendment_id() -> str:
+    return new_id("AMD")
+
+
+def new_vitals_id() -> str:
+    return new_id("VIT")
+
+
+def new_room_id() -> str:
+    return new_id("ROOM")

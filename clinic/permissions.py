@@ -13,6 +13,8 @@ CLINICAL_MODELS = [
     "oncology.episode",
     "oncology.treatment",
     "oncology.tumour",
+    "patients.allergy",
+    "queue_app.vitals",
 ]
 DOCUMENT_MODELS = ["documents.document", "documents.documentbatch", "documents.medicaltimeline"]
 # Nurses and doctors upload documents (a batch per upload) and confirm what was read from them.
@@ -28,14 +30,18 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "patients.patient": VIEW + ADD + CHANGE,
         "patients.note": VIEW + ADD + CHANGE,
         "patients.historyentry": VIEW,
+        "patients.allergy": VIEW + ADD + CHANGE,
+        "patients.noteamendment": VIEW,
         "queue_app.queueentry": VIEW + ADD + CHANGE,
         "queue_app.queueevent": VIEW,
         **DOCUMENT_STAFF,
+        "queue_app.vitals": VIEW + ADD + CHANGE,
     },
     DOCTOR: {
         **{model: VIEW + ADD + CHANGE for model in CLINICAL_MODELS},
         "queue_app.queueentry": VIEW + ADD + CHANGE + ("consult",),  # call-next, complete
         "queue_app.queueevent": VIEW,
+        "patients.noteamendment": VIEW,
         "oncology.cosdsubmission": VIEW,
         **DOCUMENT_STAFF,
     },
@@ -43,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{model: VIEW for model in CLINICAL_MODELS},
         "queue_app.queueevent": VIEW,
         **{model: VIEW for model in DOCUMENT_MODELS},
+        "patients.noteamendment": VIEW,
         "auditlog.logentry": VIEW,
         "oncology.cosdsubmission": VIEW + ADD,
     },

@@ -227,6 +227,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "documents.Document",
     "documents.DocumentBatch",
     "documents.MedicalTimeline",
+    "patients.Allergy",
+    "patients.NoteAmendment",
+    "queue_app.Vitals",
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
@@ -236,6 +239,14 @@ LOGIN_URL = "admin:login"
 QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
 # Seconds a live-update stream stays open before the browser reconnects (frees the thread).
 QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
+# The board colours a row amber, then red, once the patient has waited (since arrival) or sat
+# in one step this many minutes.
+QUEUE_WAIT_WARN_MINUTES = int(os.environ.get("QUEUE_WAIT_WARN_MINUTES", 30))
+QUEUE_WAIT_ALERT_MINUTES = int(os.environ.get("QUEUE_WAIT_ALERT_MINUTES", 60))
+QUEUE_STATUS_WARN_MINUTES = int(os.environ.get("QUEUE_STATUS_WARN_MINUTES", 15))
+QUEUE_STATUS_ALERT_MINUTES = int(os.environ.get("QUEUE_STATUS_ALERT_MINUTES", 30))
+# Printed on token slips and patient labels.
+CLINIC_NAME = os.environ.get("CLINIC_NAME", "clinic")
 
 # COSD export (docs/cosd-mapping.md): the submitting trust's ODS code (else the providers named
 # on the treatments) and where submission files are kept for download.

@@ -1,9 +1,13 @@
 """Admin for oncology episodes with their treatments and tumours (the split-out tables)."""
 
+import json
+
 from django.contrib import admin
+from django.utils.html import format_html
 
 from clinic.admin import BigTableAdmin
 from oncology import services
+from oncology.forms import PATHOLOGY_KEYS, STAGING_KEYS, TNM_PARTS, TumourForm
 from oncology.models import Episode, Treatment, Tumour
 
 TREATMENT_FIELDS = [
@@ -25,10 +29,43 @@ TUMOUR_FIELDS = [
     "site",
     "icd10_code",
     "snomed_morphology_code",
-    "tnm_staging",
-    "pathology",
+    *TNM_PARTS,
+    "tnm_version",
+    "grade",
+    "lymph_nodes_examined",
+    "lymph_nodes_positive",
+    "crm_status",
     "diagnosis_date",
 ]
+
+
+class TumourDisplay:
+    """Read-only views show staging and pathology as fields; other stored keys as raw data."""
+
+    @admin.display(description="Other staging and pathology data")
+    def other_tumour_data(self, obj):
+        other = {
+            **{k: v for k, v in (obj.tnm_staging or {}).items() if k not in STAGING_KEYS},
+            **{k: v for k, v in (obj.pathology or {}).items() if k not in PATHOLOGY_KEYS},
+        }
+        if not other:
+            return "—"
+        return format_html("<pre>{}</pre>", json.dumps(other, indent=2, ensure_ascii=False))
+
+
+def _stored(attribute: str, key: str, label: str):
+    @admin.display(description=label)
+    def show(self, obj):
+        value = (getattr(obj, attribute) or {}).get(key)
+        return "" if value is None else value
+
+    return show
+
+
+for _key in STAGING_KEYS:
+    setattr(TumourDisplay, _key, _stored("tnm_staging", _key, _key.replace("_", " ")))
+for _key in PATHOLOGY_KEYS:
+    setattr(TumourDisplay, _key, _stored("pathology", _key, _key.replace("_", " ")))
 
 
 class EpisodeChildInline(admin.StackedInline):
@@ -41,8 +78,9 @@ class TreatmentInline(EpisodeChildInline):
     fields = TREATMENT_FIELDS
 
 
-class TumourInline(EpisodeChildInline):
+class TumourInline(TumourDisplay, EpisodeChildInline):
     model = Tumour
+    form = TumourForm
     fields = TUMOUR_FIELDS
 
 
@@ -80,7 +118,8 @@ class EpisodeAdmin(BigTableAdmin):
             },
         ),
         ("Pathway dates", {"fields": ["referral_date", "first_seen_date", "mdt_discussion_date"]}),
-        ("Audit", {"fields": ["id", "created_at", "last_modified_at", "embedded_items", "extra"]}),
+        ("Record", {"fields": ["id", "created_at", "last_modified_at", "embedded_items"]}),
+        ("Raw data (read-only)", {"classes": ["collapse"], "fields": ["extra"]}),
     ]
 
     @admin.display(description="embedded items not yet split")
@@ -125,11 +164,20 @@ class TreatmentAdmin(EpisodeChildAdmin):
 
 
 @admin.register(Tumour)
-class TumourAdmin(EpisodeChildAdmin):
+class TumourAdmin(TumourDisplay, EpisodeChildAdmin):
+    form = TumourForm
     list_display = ["id", "patient", "episode", "tumour_type", "site", "icd10_code"]
     list_filter = ["tumour_type"]
     date_hierarchy = "diagnosis_date"
-    fields = ["episode", *TUMOUR_FIELDS, *EpisodeChildAdmin.readonly_fields]
+    readonly_fields = [*EpisodeChildAdmin.readonly_fields, "other_tumour_data"]
+    fieldsets = [
+        (None, {"fields": ["episode", *TUMOUR_FIELDS]}),
+        ("Record", {"fields": ["id", "patient", "position"]}),
+        (
+            "Raw data (read-only)",
+            {"classes": ["collapse"], "fields": ["other_tumour_data", "extra"]},
+        ),
+    ]
 
 
 from oncology import admin_cosd  # noqa: E402,F401

@@ -12,8 +12,10 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from oncology.models import Episode, Treatment, Tumour
+from patients.clinical import item_text
 from patients.models import HistoryEntry, Note
-from queue_app.models import QueueEntry
+from queue_app.models import QueueEntry, Vitals
+from queue_app.vitals import vitals_text
 
 # Same instant: the pathway reads referral, first seen, diagnosis, MDT, treatment, then the rest.
 KIND_ORDER = [
@@ -23,6 +25,7 @@ KIND_ORDER = [
     "mdt",
     "treatment",
     "visit",
+    "vitals",
     "history",
     "note",
     "document",
@@ -118,8 +121,12 @@ def _history(patient_id: str):
                 (label, str(content[key])) for key, label in TIMELINE_COUNTS if key in content
             ) + ((("Batch", row["batch_id"]),) if row["batch_id"] else ())
         else:
-            parts = [*content.get("diagnoses", []), *content.get("medications", [])]
-            detail = ("; ".join(map(str, parts)) or str(content.get("notes", "")))[:200]
+            parts = [
+                item_text(key, item)
+                for key in ("diagnoses", "medications", "lab_results")
+                for item in (content.get(key) if isinstance(content.get(key), list) else [])
+            ]
+            detail = "; ".join(parts) or str(content.get("notes") or "")
         yield TimelineEntry(
             row["date"],
             "history",
@@ -146,7 +153,9 @@ def _notes(patient_id: str):
                 )
                 if content.get(key)
             ]
-            content = content.get("assessment") or content.get("subjective") or ""
+            content = (
+                content.get("assessment") or content.get("subjective") or content.get("text") or ""
+            )
         if row["language"]:
             facts.append(("Language", row["language"]))
         if row["transcript"]:
@@ -179,6 +188,21 @@ def _visits(patient_id: str):
         )
 
 
+def _vitals(patient_id: str):
+    rows = Vitals.objects.filter(patient_id=patient_id).values(
+        "id", "recorded_at", "recorded_by", *VITAL_SIGNS
+    )
+    for row in rows:
+        by = f" by {row['recorded_by']}" if row["recorded_by"] else ""
+        yield TimelineEntry(
+            row["recorded_at"], "vitals", "queue_app.vitals", row["id"], f"Vitals{by}",
+            vitals_text(row),
+        )  # fmt: skip
+
+
+VITAL_SIGNS = ("systolic_bp", "diastolic_bp", "pulse", "temperature_c", "spo2",
+               "respiratory_rate", "weight_kg", "height_cm", "blood_glucose")  # fmt: skip
+
 SOURCES = [
     ("oncology.view_episode", _episodes),
     ("oncology.view_tumour", _tumours),
@@ -186,6 +210,7 @@ SOURCES = [
     ("patients.view_historyentry", _history),
     ("patients.view_note", _notes),
     ("queue_app.view_queueentry", _visits),
+    ("queue_app.view_vitals", _vitals),
 ]
 
 

@@ -288,3 +288,61 @@ class PatientMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} → {self.kept_id}"
+
+
+class Allergy(models.Model):
+    """Something the patient reacts to: a drug, a food, or anything else staff must know."""
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+        UNKNOWN = "", "Not known"
+
+    id = models.CharField(
+        "allergy ID", primary_key=True, max_length=40, default=ids.new_allergy_id, db_column="_id"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=200, help_text="e.g. Penicillin, peanuts, latex.")
+    reaction = models.CharField(max_length=200, blank=True, help_text="e.g. rash, anaphylaxis.")
+    severity = models.CharField(max_length=16, choices=Severity, blank=True)
+    recorded_by = models.CharField(max_length=150, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["patient", "substance", "id"]
+        verbose_name_plural = "allergies"
+        indexes = [models.Index(fields=["patient", "substance"])]
+
+    def __str__(self) -> str:
+        return f"{self.substance} ({self.get_severity_display().lower()})"
+
+    def clean(self):
+        if not (self.substance or "").strip():
+            raise ValidationError({"substance": "Say what the patient is allergic to."})
+
+
+class NoteAmendment(models.Model):
+    """A change to a signed note: who, when, why, and the content as it was before."""
+
+    id = models.CharField(
+        "amendment ID",
+        primary_key=True,
+        max_length=40,
+        default=ids.new_amendment_id,
+        db_column="_id",
+    )
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="amendments")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    previous_type = models.CharField(max_length=32, choices=Note.Type)
+    previous_content = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500)
+    amended_by = models.CharField(max_length=150)
+    amended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["note", "amended_at", "id"]
+        indexes = [models.Index(fields=["note", "amended_at"])]
+
+    def __str__(self) -> str:
+        return f"Amendment of {self.note_id} by {self.amended_by}"

@@ -4,11 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.admin import BigTableAdmin
 from queue_app import admin_views
-from queue_app.models import QueueEntry, QueueEvent
+from queue_app.models import QueueEntry, QueueEvent, Vitals
 from queue_app.services import OPEN_STATUSES, QueueConflict, queue_enqueue, queue_transition
 
 
@@ -60,7 +62,7 @@ class QueueEventInline(admin.TabularInline):
 class EnqueueForm(forms.ModelForm):
     class Meta:
         model = QueueEntry
-        fields = ["patient", "priority"]
+        fields = ["patient", "priority", "reason"]
 
     def clean(self):
         cleaned = super().clean()
@@ -77,8 +79,8 @@ class EnqueueForm(forms.ModelForm):
 
 @admin.register(QueueEntry)
 class QueueEntryAdmin(BigTableAdmin):
-    list_display = ["token_number", "patient_name", "priority", "status", "day", "added_at",
-                    "room"]  # fmt: skip
+    list_display = ["token_number", "patient_name", "priority", "status", "reason", "day",
+                    "added_at", "room"]  # fmt: skip
     list_display_links = ["token_number", "patient_name"]
     list_filter = [DayFilter, "status", "priority"]
     search_fields = ["id__exact", "patient_name", "patient_id__exact"]
@@ -93,7 +95,9 @@ class QueueEntryAdmin(BigTableAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ["patient", "priority"] if obj is None else super().get_fields(request, obj)
+        if obj is None:
+            return ["patient", "priority", "reason"]
+        return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -117,9 +121,20 @@ class QueueEntryAdmin(BigTableAdmin):
         return self._changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        entry = queue_enqueue(patient_id=obj.patient_id, priority=obj.priority, by=request.user)
+        entry = queue_enqueue(
+            patient_id=obj.patient_id, priority=obj.priority, reason=obj.reason, by=request.user
+        )
         obj.__dict__.update({f.attname: getattr(entry, f.attname) for f in entry._meta.fields})
         obj._state.adding = False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The desk goes back to the board, where the new token shows, not to the list.
+        if "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request, f"{obj.patient_name} has token {obj.token_number}.", messages.SUCCESS
+        )
+        return redirect(reverse("admin:queue_app_queueentry_board"))
 
     @admin.action(description="Cancel selected entries", permissions=["change"])
     def cancel_selected(self, request, queryset):
@@ -134,3 +149,27 @@ class QueueEntryAdmin(BigTableAdmin):
 
     def get_urls(self):
         return admin_views.urls(self) + super().get_urls()
+
+
+@admin.register(Vitals)
+class VitalsAdmin(BigTableAdmin):
+    """Vitals are recorded from the board (or the API); here they are read, never edited."""
+
+    list_display = ["recorded_at", "patient", "entry", "systolic_bp", "diastolic_bp", "pulse",
+                    "temperature_c", "spo2", "recorded_by"]  # fmt: skip
+    list_select_related = ["patient"]
+    search_fields = ["entry__id__exact", "patient__uhid__exact"]
+    search_help_text = "Queue ID or the patient's UHID (exactly)."
+    date_hierarchy = "recorded_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Vitals._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,18 +2,22 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from queue_app import services
+from queue_app import printing, services
+from queue_app.forms import VitalsForm
 from queue_app.live import not_modified
-from queue_app.selectors import queue_board, queue_etag, queue_metrics
+from queue_app.models import QueueEntry
+from queue_app.selectors import queue_desk_board, queue_etag, queue_metrics
+from queue_app.vitals import vitals_record
 
 NURSE_ACTIONS = {
     "waiting": ["start", "nurse-complete"],
@@ -31,6 +35,11 @@ def urls(model_admin) -> list:
         path("board/", wrap(views.board), name="queue_app_queueentry_board"),
         path("board/table/", wrap(views.table), name="queue_app_queueentry_board_table"),
         path("board/call-next/", wrap(views.call_next), name="queue_app_queueentry_call_next"),
+        path("board/<str:entry_id>/call/", wrap(views.call), name="queue_app_queueentry_call"),
+        path(
+            "board/<str:entry_id>/vitals/", wrap(views.vitals), name="queue_app_queueentry_vitals"
+        ),
+        *printing.urls(wrap, views._check_view),
         path(
             "board/<str:entry_id>/<str:action>/", wrap(views.step), name="queue_app_queueentry_step"
         ),  # fmt: skip
@@ -42,7 +51,7 @@ def _table_context(request, day: date) -> dict:
     user = request.user
     can_nurse = user.has_perm(services.CHANGE_PERMISSION)
     can_doctor = user.has_perm(services.CONSULT_PERMISSION)
-    board = queue_board(day=day)
+    board = queue_desk_board(day=day)
     for entry in board["entries"]:
         steps = NURSE_ACTIONS[entry["status"]] if can_nurse else []
         if entry["status"] == "waiting" and entry["started_at"]:
@@ -50,7 +59,13 @@ def _table_context(request, day: date) -> dict:
         doctor_steps = DOCTOR_ACTIONS.get(entry["status"], []) if can_doctor else []
         entry["steps"] = steps + doctor_steps
         entry["can_cancel"] = can_nurse
+        entry["can_call"] = can_doctor and entry["status"] == "ready_for_doctor"
     return {"board": board, "can_nurse": can_nurse, "can_doctor": can_doctor,
+            "room": services.doctor_room_get(user=user) if can_doctor else "",
+            "thresholds": {"wait_warn": settings.QUEUE_WAIT_WARN_MINUTES,
+                           "wait_alert": settings.QUEUE_WAIT_ALERT_MINUTES,
+                           "status_warn": settings.QUEUE_STATUS_WARN_MINUTES,
+                           "status_alert": settings.QUEUE_STATUS_ALERT_MINUTES},
             "etag": queue_etag(day=day, kind="admin")}  # fmt: skip
 
 
@@ -109,9 +124,16 @@ class BoardViews:
             )  # fmt: skip
         if action not in services.STEPS or action == "call-next":
             raise PermissionDenied
+        reason = request.POST.get("reason", "").strip()
+        may_cancel = request.user.has_perm(services.STEPS["cancel"].permission)
+        if action == "cancel" and may_cancel and not reason:
+            messages.error(request, "Give a reason to cancel (e.g. left without being seen).")
+            return redirect(reverse("admin:queue_app_queueentry_board"))
         return self._act(
             request,
-            lambda: services.queue_transition(entry_id=entry_id, action=action, by=request.user),
+            lambda: services.queue_transition(
+                entry_id=entry_id, action=action, by=request.user, reason=reason
+            ),
             "Token {entry.token_number}: " + action.replace("-", " ") + " done.",
         )
 
@@ -120,10 +142,50 @@ class BoardViews:
 
     def _call_next(self, request):
         room = request.POST.get("room", "")[:32]
+        second = request.POST.get("allow_second") == "1"
         return self._act(
-            request, lambda: services.queue_call_next(by=request.user, room=room),
+            request,
+            lambda: services.queue_call_next(by=request.user, room=room, allow_second=second),
             "Token {entry.token_number} ({entry.patient_name}) is yours.",
-        )  # fmt: skip
+        )
+
+    def call(self, request, entry_id: str):
+        return require_POST(self._call)(request, entry_id)
+
+    def _call(self, request, entry_id):
+        room = request.POST.get("room", "")[:32]
+        second = request.POST.get("allow_second") == "1"
+        return self._act(
+            request,
+            lambda: services.queue_call(
+                entry_id=entry_id, by=request.user, room=room, allow_second=second
+            ),
+            "Token {entry.token_number} ({entry.patient_name}) is yours.",
+        )
+
+    def vitals(self, request, entry_id: str):
+        """Record vitals for a visit (nurse or doctor), then back to the board."""
+        self._check_view(request)
+        entry = get_object_or_404(QueueEntry.objects.select_related("patient"), pk=entry_id)
+        if not request.user.has_perm(services.CHANGE_PERMISSION):
+            raise PermissionDenied
+        form = VitalsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                vitals_record(entry_id=entry.pk, by=request.user, values=form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Token {entry.token_number}: vitals recorded.")
+                return redirect(reverse("admin:queue_app_queueentry_board"))
+        context = {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": self.model_admin.model._meta,
+            "title": f"Vitals: token {entry.token_number}, {entry.patient_name}",
+            "entry": entry, "form": form,
+            "previous": entry.vitals.order_by("-recorded_at", "id")[:3],
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/queue_app/queueentry/vitals.html", context)
 
     def metrics(self, request):
         self._check_view(request)

@@ -47,6 +47,9 @@ class QueueEntry(models.Model):
         related_name="consultations",
     )
     room = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(
+        "reason for the visit", max_length=200, blank=True, help_text="e.g. fever, follow-up."
+    )
     extra = models.JSONField(default=dict, blank=True)
 
     # Set by migrate_json: the legacy record's fingerprint, and the row's as imported (a row
@@ -88,6 +91,7 @@ class QueueEvent(models.Model):
     undo_of = models.CharField(max_length=40, blank=True)
     # Which API action made the step; "start" keeps the status, so from/to cannot tell it.
     action = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why, e.g. for a cancel.")
 
     class Meta:
         ordering = ["at", "id"]
@@ -115,3 +119,65 @@ class QueueDayVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: v{self.version}"
+
+
+class Vitals(models.Model):
+    """Observations the nurse takes for one visit; every value is optional, none implausible."""
+
+    id = models.CharField(
+        "vitals ID", primary_key=True, max_length=40, default=ids.new_vitals_id, db_column="_id"
+    )
+    entry = models.ForeignKey(QueueEntry, on_delete=models.PROTECT, related_name="vitals")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="vitals")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.CharField(max_length=150, blank=True)
+    systolic_bp = models.PositiveSmallIntegerField("systolic BP (mmHg)", null=True, blank=True)
+    diastolic_bp = models.PositiveSmallIntegerField("diastolic BP (mmHg)", null=True, blank=True)
+    pulse = models.PositiveSmallIntegerField("pulse (/min)", null=True, blank=True)
+    temperature_c = models.DecimalField(
+        "temperature (°C)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    spo2 = models.PositiveSmallIntegerField("SpO2 (%)", null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(
+        "respiratory rate (/min)", null=True, blank=True
+    )
+    weight_kg = models.DecimalField(
+        "weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    height_cm = models.DecimalField(
+        "height (cm)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    blood_glucose = models.DecimalField(
+        "blood glucose (mg/dL)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "id"]
+        verbose_name_plural = "vitals"
+        indexes = [
+            models.Index(fields=["entry", "recorded_at"]),
+            models.Index(fields=["patient", "recorded_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vitals {self.id} of {self.entry_id}"
+
+    @property
+    def bmi(self) -> float | None:
+        if not (self.weight_kg and self.height_cm):
+            return None
+        metres = float(self.height_cm) / 100
+        return round(float(self.weight_kg) / (metres * metres), 1)
+
+
+class DoctorRoom(models.Model):
+    """The room a doctor last called patients to, offered again next time."""
+
+    id = models.CharField(primary_key=True, max_length=40, default=ids.new_room_id, db_column="_id")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_room"
+    )
+    room = models.CharField(max_length=32, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.room or 'no room'}"

@@ -1,21 +1,34 @@
 """Reads of the queue: today's board, the display, the live version and wait-time metrics."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from queue_app.models import QueueDayVersion, QueueEntry, QueueEvent
+from patients.models import Patient
+from queue_app.models import QueueDayVersion, QueueEntry, QueueEvent, Vitals
 from queue_app.services import OPEN_STATUSES, PRIORITY_RANK
+from queue_app.vitals import vitals_text
 
 Status = QueueEntry.Status
 STATUS_ORDER = {status: index for index, status in enumerate(OPEN_STATUSES)}
 BOARD_FIELDS = (
     "id", "patient_id", "patient_name", "day", "token_number", "priority", "status",
     "added_at", "started_at", "nurse_completed_at", "timeline_ready_at",
-    "consultation_started_at", "completed_at", "doctor_id", "room",
+    "consultation_started_at", "completed_at", "doctor_id", "room", "reason",
 )  # fmt: skip
+# The stamp a row has been in its status since (waiting: since the nurse began, else arrival).
+STATUS_SINCE = {
+    Status.WAITING: ("started_at", "added_at"),
+    Status.NURSE_COMPLETED: ("nurse_completed_at",),
+    Status.READY_FOR_DOCTOR: ("timeline_ready_at",),
+    Status.IN_CONSULTATION: ("consultation_started_at",),
+}
+VITALS_FIELDS = ("entry_id", "recorded_at", "systolic_bp", "diastolic_bp", "pulse",
+                 "temperature_c", "spo2", "respiratory_rate", "weight_kg", "height_cm",
+                 "blood_glucose")  # fmt: skip
 
 
 STATUS_LABELS = dict(Status.choices)
@@ -127,3 +140,80 @@ def queue_metrics(*, day: date, now=None) -> dict:
         "nurse_to_doctor": _minutes(to_doctor),
         "total": _minutes(total),
     }
+
+
+def _age(row: dict, today: date) -> int | None:
+    born = row.get("date_of_birth")
+    if born:
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return row.get("age")
+
+
+def _lateness(minutes: int, warn: int, alert: int) -> str:
+    return "alert" if minutes >= alert else "warn" if minutes >= warn else ""
+
+
+def patients_brief(ids: set[str]) -> dict[str, dict]:
+    """Age and sex of the given patients (one query)."""
+    today = timezone.localdate()
+    rows = Patient.objects.filter(pk__in=ids).values("id", "age", "gender", "date_of_birth")
+    return {row["id"]: {"age": _age(row, today), "sex": row["gender"]} for row in rows}
+
+
+def latest_vitals(entry_ids: list[str]) -> dict[str, dict]:
+    """The most recent vitals of each entry (one query)."""
+    latest: dict[str, dict] = {}
+    rows = Vitals.objects.filter(entry_id__in=entry_ids).values(*VITALS_FIELDS)
+    for row in sorted(rows, key=lambda r: r["recorded_at"]):
+        latest[row["entry_id"]] = row
+    return latest
+
+
+def queue_desk_board(*, day: date | None = None, now: datetime | None = None) -> dict:
+    """The board as the desk sees it: each open row with age/sex, the latest vitals, minutes
+    waited and minutes in its status (with a lateness level from the settings), plus the day's
+    cancelled entries with the reason given."""
+    now = now or timezone.now()
+    board = queue_board(day=day)
+    entries = board["entries"]
+    people = patients_brief({e["patient_id"] for e in entries})
+    vitals = latest_vitals([e["id"] for e in entries])
+    for entry in entries:
+        entry.update(people.get(entry["patient_id"], {"age": None, "sex": ""}))
+        entry["vitals"] = vitals.get(entry["id"])
+        entry["vitals_text"] = vitals_text(entry["vitals"]) if entry["vitals"] else ""
+        stamps = (entry[name] for name in STATUS_SINCE[entry["status"]])
+        since = next((stamp for stamp in stamps if stamp), None) or entry["added_at"]
+        entry["status_since"] = since
+        entry["waited_minutes"] = int((now - entry["added_at"]).total_seconds() // 60)
+        entry["status_minutes"] = int((now - since).total_seconds() // 60)
+        entry["waited_late"] = _lateness(
+            entry["waited_minutes"],
+            settings.QUEUE_WAIT_WARN_MINUTES,
+            settings.QUEUE_WAIT_ALERT_MINUTES,
+        )
+        entry["status_late"] = _lateness(
+            entry["status_minutes"],
+            settings.QUEUE_STATUS_WARN_MINUTES,
+            settings.QUEUE_STATUS_ALERT_MINUTES,
+        )
+    board["cancelled_entries"] = queue_cancelled(day=board["day"])
+    return board
+
+
+def queue_cancelled(*, day: date) -> list[dict]:
+    """The day's cancelled entries, latest first, with when and why they were cancelled."""
+    rows = list(
+        QueueEntry.objects.filter(day=day, status=Status.CANCELLED).values(
+            "id", "patient_id", "patient_name", "token_number", "cancelled_at", "reason"
+        )
+    )
+    why = {}
+    events = QueueEvent.objects.filter(entry_id__in=[r["id"] for r in rows], action="cancel")
+    for event in events.order_by("at", "id").values("entry_id", "reason", "by__username"):
+        why[event["entry_id"]] = event
+    for row in rows:
+        event = why.get(row["id"], {})
+        row["cancel_reason"] = event.get("reason", "")
+        row["cancelled_by"] = event.get("by__username") or ""
+    return sorted(rows, key=lambda r: r["cancelled_at"] or timezone.now(), reverse=True)

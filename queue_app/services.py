@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from clinic.db import atomic, in_transaction, is_mongodb
 from patients.models import Patient
-from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry, QueueEvent
+from queue_app.models import (
+    DailyTokenCounter,
+    DoctorRoom,
+    QueueDayVersion,
+    QueueEntry,
+    QueueEvent,
+)
 
 T = TypeVar("T")
 Status = QueueEntry.Status
@@ -130,6 +136,7 @@ def queue_enqueue(
     patient_id: str,
     by,
     priority: str = QueueEntry.Priority.NORMAL,
+    reason: str = "",
     now: datetime | None = None,
 ) -> QueueEntry:
     """Give a registered patient the next token of today's clinic day (never skipped or doubled)."""
@@ -165,6 +172,7 @@ def queue_enqueue(
             day=day,
             token_number=last + 1,
             priority=priority,
+            reason=reason.strip()[:200],
             added_at=now,
         )
         QueueEvent.objects.create(
@@ -192,7 +200,13 @@ def _describe(entry: QueueEntry) -> str:
 
 
 def queue_transition(
-    *, entry_id: str, action: str, by, room: str = "", now: datetime | None = None
+    *,
+    entry_id: str,
+    action: str,
+    by,
+    room: str = "",
+    reason: str = "",
+    now: datetime | None = None,
 ) -> QueueEntry:
     """Apply one workflow step; when two desks act at once one wins, the other conflicts."""
     step = STEPS.get(action)
@@ -221,6 +235,7 @@ def queue_transition(
             by=by,
             at=now,
             action=action,
+            reason=reason.strip()[:200],
         )
         for name, value in changes.items():
             setattr(entry, name, value)
@@ -229,10 +244,52 @@ def queue_transition(
     return _change(move)
 
 
-def queue_call_next(*, by, room: str = "", day: date | None = None) -> QueueEntry:
+def _one_at_a_time(by, day: date, allow_second: bool) -> None:
+    if allow_second or by is None:
+        return
+    busy = QueueEntry.objects.filter(day=day, doctor=by, status=Status.IN_CONSULTATION)
+    token = busy.values_list("token_number", flat=True).first()
+    if token is not None:
+        raise QueueConflict(
+            f"You are still with token {token}: complete it first, "
+            "or choose to see another patient at the same time."
+        )
+
+
+def doctor_room_get(*, user) -> str:
+    """The room the doctor last called a patient to ('' if none)."""
+    return DoctorRoom.objects.filter(user=user).values_list("room", flat=True).first() or ""
+
+
+def doctor_room_remember(*, user, room: str) -> None:
+    room = room.strip()[:32]
+    if not room or user is None or not user.is_authenticated:
+        return
+    if not DoctorRoom.objects.filter(user=user).update(room=room):
+        if not _insert_once(DoctorRoom, user=user, room=room):
+            DoctorRoom.objects.filter(user=user).update(room=room)
+
+
+def queue_call(*, entry_id: str, by, room: str = "", allow_second: bool = False) -> QueueEntry:
+    """The doctor calls in a chosen ready patient; one consultation at a time unless the doctor
+    chooses to see two. The room is remembered for the doctor's next call."""
+    _check_permission(by, STEPS["call-next"], "call")
+    entry = QueueEntry.objects.filter(pk=entry_id).only("day").first()
+    if entry is None:
+        raise ValidationError({"entry": f"No queue entry {entry_id}."})
+    _one_at_a_time(by, entry.day, allow_second)
+    called = queue_transition(entry_id=entry_id, action="call-next", by=by, room=room)
+    doctor_room_remember(user=by, room=room)
+    return called
+
+
+def queue_call_next(
+    *, by, room: str = "", day: date | None = None, allow_second: bool = False
+) -> QueueEntry:
     """Give the doctor the ready entry with the highest priority, then the lowest token."""
     _check_permission(by, STEPS["call-next"], "call-next")
     day = day or timezone.localdate()
+    _one_at_a_time(by, day, allow_second)
     for _ in range(20):
         ready = QueueEntry.objects.filter(day=day, status=Status.READY_FOR_DOCTOR).values_list(
             "id", "priority", "token_number"
@@ -242,7 +299,9 @@ def queue_call_next(*, by, room: str = "", day: date | None = None) -> QueueEntr
             break
         for entry_id, _priority, _token in candidates:
             try:
-                return queue_transition(entry_id=entry_id, action="call-next", by=by, room=room)
+                called = queue_transition(entry_id=entry_id, action="call-next", by=by, room=room)
+                doctor_room_remember(user=by, room=room)
+                return called
             except QueueConflict:
                 continue  # another doctor called this one first; try the next
     raise QueueConflict("No patient is ready for a doctor.")

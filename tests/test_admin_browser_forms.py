@@ -67,9 +67,10 @@ def test_patient_page_saves_an_edited_name_and_a_new_note(request, role, charted
 
 def test_doctor_edits_a_history_entry_on_the_patient_page(doctor, charted):
     form = AdminForm.open(client_for(doctor), change_url(charted))
-    form.set_inline("history", 0, content='{"medications": ["Metformin 500mg"]}')
+    form.set_inline("history", 0, **{"medications-0-drug": "Tab Metformin 500mg BD x 30 days"})
     assert_saved(form.submit())
-    assert charted.history.get().content == {"medications": ["Metformin 500mg"]}
+    (medication,) = charted.history.get().content["medications"]
+    assert medication["drug"] == "Metformin" and medication["dose"] == "500mg"
 
 
 @pytest.mark.parametrize("role", ["nurse", "doctor"])

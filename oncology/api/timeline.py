@@ -25,6 +25,7 @@ class TimelineEntrySerializer(serializers.Serializer):
             "mdt",
             "treatment",
             "visit",
+            "vitals",
             "history",
             "note",
             "document",

@@ -3,8 +3,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.api.serializers import choice_error, ref
-from patients import phones
-from patients.models import HistoryEntry, Note, Patient, validate_uhid
+from patients import clinical, phones
+from patients.models import Allergy, HistoryEntry, Note, NoteAmendment, Patient, validate_uhid
 from queue_app.models import QueueEntry
 
 AGE_RANGE = "Age must be a whole number between 0 and 130."
@@ -194,12 +194,25 @@ class NoteWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
         error_messages=choice_error("Note type", Note.Type.choices),
     )
     content = serializers.JSONField(required=False)
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Why a saved (signed) note is changed; required on PUT/PATCH.",
+    )
 
     class Meta:
         model = Note
-        fields = ["patient", "type", "content", "audio_file_url", "language", "transcript"]
+        fields = [
+            "patient", "type", "content", "audio_file_url", "language", "transcript", "reason",
+        ]  # fmt: skip
 
     def validate(self, attrs):
+        if self.instance is not None and not (attrs.get("reason") or "").strip():
+            raise serializers.ValidationError(
+                {"reason": ["Say why you are changing this signed note (an amendment)."]}
+            )
         note_type = attrs.get("type", getattr(self.instance, "type", Note.Type.SOAP))
         content = attrs.get("content", getattr(self.instance, "content", {}))
         if note_type == Note.Type.SOAP and not (
@@ -275,6 +288,42 @@ class HistoryEntryWriteSerializer(StaysWithPatientMixin, serializers.ModelSerial
     class Meta:
         model = HistoryEntry
         fields = ["patient", "type", "date", "content", "source", "document_id", "batch_id"]
+
+    def validate_content(self, content):
+        try:
+            return clinical.validate_history_content(content)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class NoteAmendmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NoteAmendment
+        fields = ["id", "note", "amended_by", "amended_at", "reason", "previous_type",
+                  "previous_content"]  # fmt: skip
+        read_only_fields = fields
+
+
+class AllergySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Allergy
+        fields = ["id", "patient", "substance", "reaction", "severity", "recorded_by",
+                  "recorded_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class AllergyWriteSerializer(StaysWithPatientMixin, serializers.ModelSerializer):
+    patient = ref(Patient, "patient", "PAT_72D90B86")
+    severity = serializers.ChoiceField(
+        choices=Allergy.Severity.choices,
+        required=False,
+        allow_blank=True,
+        error_messages=choice_error("Severity", Allergy.Severity.choices),
+    )
+
+    class Meta:
+        model = Allergy
+        fields = ["patient", "substance", "reaction", "severity"]
 
 
 class QueueEntrySummarySerializer(serializers.ModelSerializer):

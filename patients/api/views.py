@@ -8,7 +8,7 @@ from clinic.api.views import NestedListViewSet, RecordViewSet
 from patients import merge, services
 from patients.api import serializers
 from patients.api.filters import HistoryEntryFilter, NoteFilter, PatientFilter, QueueEntryFilter
-from patients.models import HistoryEntry, Note, Patient
+from patients.models import Allergy, HistoryEntry, Note, NoteAmendment, Patient
 from patients.selectors import patient_resolve
 from queue_app.models import QueueEntry
 
@@ -99,13 +99,30 @@ class NoteViewSet(RecordViewSet):
     ordering_fields = NOTE_ORDERING
     ordering = ["-created_at", "id"]
 
-    def perform_create(self, serializer):
-        return services.note_create(
-            created_by=self.request.user.get_username(), **serializer.validated_data
+    def perform_update(self, serializer):
+        """A saved note is signed: a change is an amendment that keeps the note as it was."""
+        changes = dict(serializer.validated_data)
+        reason = changes.pop("reason", "")
+        changes.pop("patient", None)
+        return services.note_amend(
+            note_id=serializer.instance.pk,
+            changes=changes,
+            reason=reason,
+            by=self.request.user.get_username(),
         )
 
-    def perform_update(self, serializer):
-        return services.note_update(note=serializer.instance, **serializer.validated_data)
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("reason", None)
+        return services.note_create(created_by=self.request.user.get_username(), **data)
+
+    @extend_schema(responses=serializers.NoteAmendmentSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def amendments(self, request, pk=None):
+        """Every change to the note, oldest first, each with the content as it was before."""
+        note = self.get_object()
+        rows = NoteAmendment.objects.filter(note_id=note.pk).order_by("amended_at", "id")
+        return Response(serializers.NoteAmendmentSerializer(rows, many=True).data)
 
 
 class HistoryEntryViewSet(RecordViewSet):
@@ -156,3 +173,33 @@ class PatientQueueEntryViewSet(NestedListViewSet):
     filterset_class = QueueEntryFilter
     ordering_fields = ["day", "added_at", "token_number", "status", "id"]
     ordering = ["-added_at", "id"]
+
+
+class AllergyViewSet(RecordViewSet):
+    """Patients' allergies: what they react to, how, how badly."""
+
+    queryset = Allergy.objects.all()
+    serializer_class = serializers.AllergySerializer
+    write_serializer_class = serializers.AllergyWriteSerializer
+    ordering_fields = ["substance", "recorded_at", "id"]
+    ordering = ["patient", "substance", "id"]
+
+    def perform_create(self, serializer):
+        return services.allergy_create(
+            recorded_by=self.request.user.get_username(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("patient", None)
+        return services.allergy_update(allergy=serializer.instance, **data)
+
+
+class PatientAllergyViewSet(NestedListViewSet):
+    """One patient's allergies."""
+
+    parent_model, parent_field = Patient, "patient_id"
+    queryset = Allergy.objects.all()
+    serializer_class = serializers.AllergySerializer
+    ordering_fields = ["substance", "recorded_at", "id"]
+    ordering = ["substance", "id"]

@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
-from queue_app.models import QueueEntry, QueueEvent
+from queue_app.models import QueueEntry, QueueEvent, Vitals
+from queue_app.vitals import RANGES
 
 ENTRY_FIELDS = [
     "id", "patient", "patient_name", "day", "token_number", "priority", "status", "added_at",
     "started_at", "nurse_completed_at", "timeline_ready_at", "consultation_started_at",
-    "completed_at", "cancelled_at", "doctor", "room",
+    "completed_at", "cancelled_at", "doctor", "room", "reason",
 ]  # fmt: skip
 
 
@@ -24,10 +25,34 @@ class QueueEnqueueSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(
         choices=QueueEntry.Priority.choices, default=QueueEntry.Priority.NORMAL
     )
+    reason = serializers.CharField(
+        max_length=200, required=False, default="", allow_blank=True,
+        help_text="Reason for the visit, e.g. fever, follow-up.",
+    )  # fmt: skip
 
 
 class QueueCallNextSerializer(serializers.Serializer):
-    room = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    room = serializers.CharField(
+        max_length=32, required=False, default="", allow_blank=True,
+        help_text="Default: the room this doctor called to last.",
+    )  # fmt: skip
+    allow_second = serializers.BooleanField(
+        required=False, default=False,
+        help_text="See another patient while one consultation is still open.",
+    )  # fmt: skip
+
+
+class QueueCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class VitalsSerializer(serializers.ModelSerializer):
+    bmi = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Vitals
+        fields = ["id", "entry", "patient", "recorded_at", "recorded_by", *RANGES, "bmi"]
+        read_only_fields = ["id", "entry", "patient", "recorded_at", "recorded_by", "bmi"]
 
 
 class QueueEventSerializer(serializers.ModelSerializer):
@@ -35,7 +60,8 @@ class QueueEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QueueEvent
-        fields = ["id", "entry", "action", "from_status", "to_status", "by", "at", "undo_of"]
+        fields = ["id", "entry", "action", "from_status", "to_status", "by", "at", "undo_of",
+                  "reason"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -48,7 +74,7 @@ class BoardEntrySerializer(serializers.ModelSerializer):
         fields = [
             "id", "patient", "patient_name", "token_number", "priority", "status", "added_at",
             "started_at", "nurse_completed_at", "timeline_ready_at", "consultation_started_at",
-            "doctor", "doctor_name", "room",
+            "doctor", "doctor_name", "room", "reason",
         ]  # fmt: skip
         read_only_fields = fields
 

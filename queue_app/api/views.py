@@ -17,10 +17,12 @@ from queue_app import services
 from queue_app.api.serializers import (
     QueueBoardSerializer,
     QueueCallNextSerializer,
+    QueueCancelSerializer,
     QueueEnqueueSerializer,
     QueueEntrySerializer,
     QueueEventSerializer,
     QueueMetricsSerializer,
+    VitalsSerializer,
 )
 from queue_app.live import event_stream_response, not_modified
 from queue_app.models import QueueEntry
@@ -31,11 +33,12 @@ from queue_app.selectors import (
     queue_metrics,
     queue_version,
 )
+from queue_app.vitals import vitals_record
 
 BOARD_TIMES = ("added_at", "started_at", "nurse_completed_at", "timeline_ready_at",
                "consultation_started_at")  # fmt: skip
 BOARD_ROW_FIELDS = ("id", "patient_id", "patient_name", "token_number", "priority", "status",
-                    *BOARD_TIMES, "doctor_id", "doctor_name", "room")  # fmt: skip
+                    *BOARD_TIMES, "doctor_id", "doctor_name", "room", "reason")  # fmt: skip
 DAY_PARAM = OpenApiParameter("day", OpenApiTypes.DATE, description="Clinic day; default today.")
 STEP_DOC = {
     "start": "Nurse starts with the patient: stamps `started_at`, status stays `waiting`.",
@@ -138,6 +141,7 @@ class QueueEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             lambda: services.queue_enqueue(
                 patient_id=data.validated_data["patient"],
                 priority=data.validated_data["priority"],
+                reason=data.validated_data["reason"],
                 by=request.user,
             )
         )
@@ -145,12 +149,18 @@ class QueueEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def _step(self, request, action_name: str) -> Response:
         entry = self.get_object()
+        reason = ""
+        if action_name == "cancel":
+            body = request.data if isinstance(request.data, dict) else {}
+            data = QueueCancelSerializer(data=body)
+            data.is_valid(raise_exception=True)
+            reason = data.validated_data["reason"]
         if action_name == "undo":
             moved = _conflicts(lambda: services.queue_undo(entry_id=entry.pk, by=request.user))
         else:
             moved = _conflicts(
                 lambda: services.queue_transition(
-                    entry_id=entry.pk, action=action_name, by=request.user
+                    entry_id=entry.pk, action=action_name, by=request.user, reason=reason
                 )
             )
         return Response(QueueEntrySerializer(moved).data)
@@ -165,13 +175,54 @@ class QueueEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         step = action(detail=True, methods=["post"], url_path=name, url_name=name)(step)
         return extend_schema(request=None, responses=QueueEntrySerializer)(step)
 
+    cancel_schema = extend_schema(request=QueueCancelSerializer, responses=QueueEntrySerializer)
     start = _step_action("start")
     nurse_complete = _step_action("nurse-complete")
     ready = _step_action("ready")
     complete = _step_action("complete")
-    cancel = _step_action("cancel")
+    cancel = cancel_schema(_step_action("cancel"))
     undo = _step_action("undo")
-    del _step_action
+    del _step_action, cancel_schema
+
+    def _room(self, request, data) -> str:
+        return data.validated_data["room"] or services.doctor_room_get(user=request.user)
+
+    @extend_schema(request=QueueCallNextSerializer, responses=QueueEntrySerializer)
+    @action(detail=True, methods=["post"], url_path="call", url_name="call")
+    def call(self, request, pk=None):
+        """Doctor calls in this ready patient (409 if not ready, or if the doctor is still in a
+        consultation and `allow_second` is not true); the room is remembered."""
+        entry = self.get_object()
+        data = QueueCallNextSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        called = _conflicts(
+            lambda: services.queue_call(
+                entry_id=entry.pk,
+                by=request.user,
+                room=self._room(request, data),
+                allow_second=data.validated_data["allow_second"],
+            )
+        )
+        return Response(QueueEntrySerializer(called).data)
+
+    @extend_schema(methods=["POST"], request=VitalsSerializer, responses={201: VitalsSerializer})
+    @extend_schema(methods=["GET"], responses=VitalsSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def vitals(self, request, pk=None):
+        """The visit's vitals (GET, newest first), or record a set (POST, nurse or doctor):
+        values outside plausible ranges answer 400 with the range."""
+        entry = self.get_object()
+        if request.method == "GET":
+            rows = entry.vitals.order_by("-recorded_at", "id")
+            return Response(VitalsSerializer(rows, many=True).data)
+        if not request.user.has_perm(services.CHANGE_PERMISSION):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied("Your role may not record vitals.")
+        body = request.data if isinstance(request.data, dict) else {}
+        values = {k: v for k, v in body.items() if k not in {"id", "entry", "patient"}}
+        vitals = vitals_record(entry_id=entry.pk, by=request.user, values=values)
+        return Response(VitalsSerializer(vitals).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=QueueCallNextSerializer, responses=QueueEntrySerializer)
     @action(detail=False, methods=["post"], url_path="call-next", url_name="call-next")
@@ -180,7 +231,11 @@ class QueueEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data = QueueCallNextSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entry = _conflicts(
-            lambda: services.queue_call_next(by=request.user, room=data.validated_data["room"])
+            lambda: services.queue_call_next(
+                by=request.user,
+                room=self._room(request, data),
+                allow_second=data.validated_data["allow_second"],
+            )
         )
         return Response(QueueEntrySerializer(entry).data)
 

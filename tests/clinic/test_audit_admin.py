@@ -76,7 +76,7 @@ def test_admin_edit_is_audited_with_user_and_address(doctor):
             "phone": "",
             **{
                 f"{prefix}-{key}": "0"
-                for prefix in ("notes", "history")
+                for prefix in ("notes", "history", "allergies", "vitals")
                 for key in ("TOTAL_FORMS", "INITIAL_FORMS")
             },
         },

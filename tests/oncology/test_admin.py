@@ -137,3 +137,49 @@ def formset(prefix: str, existing) -> dict[str, str]:
 def test_patient_picker_on_episodes_is_an_autocomplete(doctor, episode):
     response = client_for(doctor).get(admin_url("episode", "add"))
     assert "admin-autocomplete" in response.content.decode()
+
+
+def tumour_url(tumour) -> str:
+    from django.contrib.admin.utils import quote
+
+    return reverse("admin:oncology_tumour_change", args=[quote(tumour.pk)])
+
+
+def test_doctor_stages_a_tumour_in_fields_not_json(doctor):
+    from tests.browser_form import errors_of, submit
+    from tests.factories import TumourFactory
+
+    tumour = TumourFactory(
+        tnm_staging={"t_stage": "T3", "tnm_version": "8", "clinical_t": "cT3"},
+        pathology={"lymph_nodes_examined": 12, "grade": "G2"},
+    )
+    page = client_for(doctor).get(tumour_url(tumour)).content.decode()
+    assert 'name="tnm_staging"' not in page and 'name="pathology"' not in page
+    assert "clinical_t" in page  # other keys: shown read-only
+    response = submit(
+        client_for(doctor),
+        tumour_url(tumour),
+        {"n_stage": "N1", "m_stage": "M0", "lymph_nodes_positive": "2", "crm_status": "clear"},
+    )
+    assert response.status_code == 302, errors_of(response)
+    tumour.refresh_from_db()
+    assert tumour.tnm_staging == {
+        "t_stage": "T3", "n_stage": "N1", "m_stage": "M0", "tnm_version": "8", "clinical_t": "cT3",
+    }  # fmt: skip
+    assert tumour.pathology == {"lymph_nodes_examined": 12, "lymph_nodes_positive": 2,
+                                "grade": "G2", "crm_status": "clear"}  # fmt: skip
+
+
+def test_an_impossible_stage_or_node_count_is_refused_with_a_message(doctor):
+    from tests.browser_form import submit
+    from tests.factories import TumourFactory
+
+    tumour = TumourFactory(pathology={"lymph_nodes_examined": 4})
+    response = submit(
+        client_for(doctor), tumour_url(tumour), {"t_stage": "T9", "lymph_nodes_positive": "9"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "is not a T category" in html and "More positive nodes than nodes examined." in html
+    tumour.refresh_from_db()
+    assert tumour.pathology == {"lymph_nodes_examined": 4}

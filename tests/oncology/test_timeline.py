@@ -100,8 +100,8 @@ def test_queries_do_not_grow_with_the_number_of_records(doctor, db):
     with CaptureQueriesContext(connection) as many:
         entries = patient_timeline(patient_id=large.pk, user=doctor)
 
-    # Six sources of its own, three through settings.PATIENT_TIMELINE_SOURCES (documents).
-    assert len(many) == len(few) == 9
+    # Seven sources of its own, three through settings.PATIENT_TIMELINE_SOURCES (documents).
+    assert len(many) == len(few) == 10
     assert len(entries) == 4 * 8
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from clinic import admin as clinic_admin
 from patients.models import Note
+from tests.browser_form import errors_of, submit
 from tests.clients import client_for
 from tests.factories import HistoryEntryFactory, NoteFactory, PatientFactory
 
@@ -175,16 +176,10 @@ def test_patient_picker_autocompletes_by_phone(nurse):
 
 def test_nurse_adds_a_note_and_is_recorded_as_its_author(nurse):
     patient = PatientFactory()
-    response = client_for(nurse).post(
-        admin_url("note", "add"),
-        {
-            "patient": patient.pk,
-            "type": "SOAP",
-            "content": '{"subjective": "Cough"}',
-            "audio_file_url": "",
-        },
+    response = submit(
+        client_for(nurse), admin_url("note", "add"), {"patient": patient.pk, "subjective": "Cough"}
     )
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert response.status_code == 302, errors_of(response)
     note = Note.objects.get(patient=patient)
     assert (note.created_by, note.content) == ("nurse_rekha", {"subjective": "Cough"})
 
@@ -208,7 +203,7 @@ def test_nurse_registers_a_patient_from_the_add_form(nurse):
 def empty_inlines() -> dict[str, str]:
     return {
         f"{prefix}-{key}": value
-        for prefix in ("notes", "history")
+        for prefix in ("notes", "history", "allergies", "vitals")
         for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
     }
 
@@ -241,24 +236,18 @@ def test_editing_a_soap_box_keeps_the_note_s_other_content(nurse):
     note = NoteFactory(
         content={"subjective": "Headache", "plan": "Rest", "vitals": {"bp": "120/80"}}
     )
-    page = client_for(nurse).get(admin_url("note", "change", note))
+    url = admin_url("note", "change", note)
+    page = client_for(nurse).get(url)
     form = page.context["adminform"].form
     assert form.initial["subjective"] == "Headache"
-    assert form.initial["content"] == {"vitals": {"bp": "120/80"}}
-    response = client_for(nurse).post(
-        admin_url("note", "change", note),
-        {
-            "patient": note.patient_id,
-            "type": "SOAP",
-            "subjective": "Headache, better",
-            "objective": "",
-            "assessment": "",
-            "plan": "",
-            "content": '{"vitals": {"bp": "120/80"}}',
-            "audio_file_url": "",
-        },
+    assert "Enter a valid JSON" not in page.content.decode()
+    assert 'name="content"' not in page.content.decode()  # raw JSON is read-only
+    response = submit(
+        client_for(nurse),
+        url,
+        {"subjective": "Headache, better", "plan": "", "amendment_reason": "Patient re-examined"},
     )
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert response.status_code == 302, errors_of(response)
     note.refresh_from_db()
     assert note.content == {"subjective": "Headache, better", "vitals": {"bp": "120/80"}}
 
@@ -301,40 +290,18 @@ def test_patient_admin_history_page_opens(nurse, history):
 def test_nurse_adds_a_note_on_the_patient_page_and_is_its_author(nurse, history):
     patient = history.patient
     note = patient.notes.get()
-    data = {
-        "name": patient.name,
-        "uhid": patient.uhid,
-        "age": "42",
-        "gender": "F",
-        "phone": patient.phone,
-        "notes-TOTAL_FORMS": "2",
-        "notes-INITIAL_FORMS": "1",
-        "notes-0-id": note.pk,
-        "notes-0-patient": patient.pk,
-        "notes-0-type": "SOAP",
-        **{
-            f"notes-0-{part}": note.content.get(part, "")
-            for part in ("subjective", "objective", "assessment", "plan")
+    response = submit(
+        client_for(nurse),
+        admin_url("patient", "change", patient),
+        {
+            "notes-TOTAL_FORMS": "2",
+            "notes-1-type": "SOAP",
+            "notes-1-subjective": "Dizzy since morning",
+            "notes-1-plan": "Review BP",
         },
-        "notes-0-content": "{}",
-        "notes-0-audio_file_url": "",
-        "notes-1-patient": patient.pk,
-        "notes-1-type": "SOAP",
-        "notes-1-subjective": "Dizzy since morning",
-        "notes-1-objective": "",
-        "notes-1-assessment": "",
-        "notes-1-plan": "Review BP",
-        "notes-1-content": "",
-        "notes-1-audio_file_url": "",
-        "history-TOTAL_FORMS": "1",
-        "history-INITIAL_FORMS": "1",
-        "history-0-id": history.pk,
-        "history-0-patient": patient.pk,
-    }
-    response = client_for(nurse).post(admin_url("patient", "change", patient), data)
-    assert response.status_code == 302, [
-        f.errors for f in response.context["inline_admin_formsets"]
-    ]
+    )
+    assert response.status_code == 302, errors_of(response)
     added = patient.notes.exclude(pk=note.pk).get()
     assert added.created_by == "nurse_rekha"
     assert added.content == {"subjective": "Dizzy since morning", "plan": "Review BP"}
+    assert not note.amendments.exists()  # the untouched note is not amended

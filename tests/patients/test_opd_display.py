@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from patients.models import HistoryEntry, Note
+from tests.admin_forms import AdminForm, assert_saved
 from tests.clients import client_for
 from tests.factories import HistoryEntryFactory, NoteFactory, PatientFactory
 from tests.patients.test_admin import admin_url
@@ -52,30 +53,18 @@ def test_admin_note_shows_chief_complaint_medications_language_and_transcript(nu
     form = page.context["adminform"].form
     assert form.initial["chief_complaint"] == "Cough for 3 days"
     assert form.initial["medications"] == "Paracetamol 500mg SOS\nCetirizine 10mg OD"
-    assert form.initial["content"] == {}  # nothing left over as raw JSON
+    assert "content" not in form.fields  # no raw JSON box
     html = page.content.decode()
     assert "ਮੈਨੂੰ ਤਿੰਨ ਦਿਨਾਂ ਤੋਂ ਖੰਘ ਹੈ" in html and 'value="pa"' in html
 
 
 def test_admin_note_form_writes_the_boxes_back_into_content(nurse, opd_note):
-    response = client_for(nurse).post(
-        admin_url("note", "change", opd_note),
-        {
-            "patient": opd_note.patient_id,
-            "type": "SOAP",
-            "subjective": "Cough for three days.",
-            "objective": "",
-            "assessment": "URTI",
-            "plan": "Steam inhalation",
-            "chief_complaint": "Cough, 4 days",
-            "medications": "Cetirizine 10mg OD\n\n  Honey  \n",
-            "content": "{}",
-            "audio_file_url": opd_note.audio_file_url,
-            "language": "hi",
-            "transcript": "corrected",
-        },
-    )
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    form = AdminForm.open(client_for(nurse), admin_url("note", "change", opd_note))
+    form["chief_complaint"] = "Cough, 4 days"
+    form["medications"] = "Cetirizine 10mg OD\n\n  Honey  \n"
+    form["language"], form["transcript"] = "hi", "corrected"
+    form["amendment_reason"] = "corrected the transcript"
+    assert_saved(form.submit())
     opd_note.refresh_from_db()
     assert opd_note.content["chief_complaint"] == "Cough, 4 days"
     assert opd_note.content["medications"] == ["Cetirizine 10mg OD", "Honey"]

@@ -1,4 +1,5 @@
-"""Two real headless Chromium pages on the board: a nurse's click shows up on the other live."""
+"""Real headless Chromium pages on the board: a nurse's click shows up on the other live; a
+clinic day walked through from enqueue to a printed token slip."""
 
 import json
 import shutil
@@ -126,3 +127,143 @@ def test_a_nurse_click_shows_on_a_second_board_without_reload(server, browser):
         lambda: text_of(watching_page, f"#entry-{second['token_number']} .status") == "Waiting"
     )
     assert watching_page.execute_script("return window.notReloaded === true;")
+
+
+def api_get(server, path, role="doctor"):
+    request = urllib.request.Request(
+        f"{server['url']}/api/v1/{path}",
+        headers={"Authorization": f"Token {server['tokens'][role]}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def click(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+
+
+def fill(driver, values: dict):
+    from selenium.webdriver.common.by import By
+
+    for name, value in values.items():
+        box = driver.find_element(By.NAME, name)
+        box.clear()
+        box.send_keys(value)
+
+
+def loaded(driver, path_end: str) -> bool:
+    return wait_for(
+        lambda: (
+            driver.current_url.split("?")[0].endswith(path_end)
+            and driver.execute_script("return document.readyState") == "complete"
+        ),
+        timeout=30,
+    )
+
+
+BOARD = "/admin/queue_app/queueentry/board/"
+
+
+def test_a_clinic_day_from_enqueue_to_amended_note_and_printed_slip(server, browser, tmp_path):
+    """Enqueue, vitals, nurse → doctor, SOAP note and a prescription without JSON on the chart,
+    an amendment, the token slip printed to PDF; the board fits 800 px and a 412 px phone."""
+    import base64
+
+    from django.contrib.admin.utils import quote
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    patient = server["patients"][2]
+    nurse = browser()
+    log_in(nurse, server, "nurse_load", BOARD)
+    nurse.get(f"{server['url']}/admin/queue_app/queueentry/add/")
+    nurse.execute_script(  # the autocomplete widget's choice, as select2 leaves it
+        "var s = document.getElementById('id_patient');"
+        " s.add(new Option('p', arguments[0], true, true));",
+        patient,
+    )
+    fill(nurse, {"reason": "Fever, 3 days"})
+    click(nurse, "input[name=_save]")
+    assert loaded(nurse, BOARD), nurse.current_url  # enqueueing returns to the board
+    entry = api_get(server, f"queue/?patient={patient}", "nurse")["results"][0]
+    token, row = entry["token_number"], f"#entry-{entry['token_number']}"
+    assert "Fever, 3 days" in text_of(nurse, row)
+
+    click(nurse, f"{row} a[data-action=vitals]")
+    vitals = {"systolic_bp": "130", "diastolic_bp": "85", "pulse": "92", "temperature_c": "38.3",
+              "spo2": "97", "weight_kg": "64", "height_cm": "160"}  # fmt: skip
+    fill(nurse, vitals)
+    click(nurse, "form.vitals-form button[type=submit]")
+    assert loaded(nurse, BOARD)
+    assert "BP 130/85" in text_of(nurse, f"{row} .vitals")
+    for step, status in (("start", "Waiting (with nurse)"), ("nurse-complete", "Nurse completed"),
+                         ("ready", "Ready for doctor")):  # fmt: skip
+        click(nurse, f"{row} button[data-action='{step}']")
+        assert wait_for(lambda s=status: text_of(nurse, f"{row} .status") == s), step
+
+    doctor = browser()
+    log_in(doctor, server, "doctor_load", BOARD)
+    fill(doctor, {"room": "Room 3"})
+    doctor.execute_script(  # the row's call uses the room the doctor typed last; set it here
+        "document.querySelectorAll(arguments[0] + ' input[name=room]')"
+        ".forEach(function (i) { i.value = 'Room 3'; });",
+        row,
+    )
+    click(doctor, f"{row} button[data-action=call]")
+    assert wait_for(lambda: text_of(doctor, f"{row} .status") == "In consultation")
+    assert "BP 130/85" in text_of(doctor, f"{row} .vitals")
+
+    click(doctor, f"{row} td.token a")  # one click to the chart
+    assert loaded(doctor, f"/admin/patients/patient/{quote(patient)}/change/")
+    assert "130/85" in doctor.find_element(By.ID, "vitals-group").text
+    doctor.find_element(By.CSS_SELECTOR, "#notes-group .add-row a").click()
+    soap = {"notes-0-subjective": "Fever and cough for 3 days",
+            "notes-0-assessment": "Viral fever", "notes-0-plan": "Paracetamol, fluids"}  # fmt: skip
+    fill(doctor, soap)
+    doctor.find_element(By.CSS_SELECTOR, "#history-group .add-row a").click()
+    Select(doctor.find_element(By.NAME, "history-0-type")).select_by_value("prescription")
+    fill(doctor, {"history-0-medications-0-drug": "Tab Metformin 500mg BD x 30 days"})
+    click(doctor, "input[name=_save]")
+    assert wait_for(lambda: "was changed successfully" in doctor.page_source, timeout=30)
+    history = api_get(server, f"patients/{patient}/history/")["results"]
+    assert history[0]["content"]["medications"] == [
+        {"drug": "Metformin", "dose": "500mg", "route": "oral", "frequency": "BD",
+         "duration": "30 days"}
+    ]  # fmt: skip
+    note = api_get(server, f"patients/{patient}/notes/")["results"][0]
+    assert note["created_by"] == "doctor_load"
+
+    doctor.get(f"{server['url']}/admin/patients/note/{quote(note['id'])}/change/")
+    fill(doctor, {"assessment": "Viral fever, likely influenza",
+                  "amendment_reason": "Flu test positive"})  # fmt: skip
+    click(doctor, "input[name=_save]")
+    assert wait_for(lambda: "was changed successfully" in doctor.page_source, timeout=30)
+    amendments = api_get(server, f"notes/{note['id']}/amendments/")
+    assert [(a["reason"], a["previous_content"]["assessment"]) for a in amendments] == [
+        ("Flu test positive", "Viral fever")
+    ]
+
+    nurse.get(f"{server['url']}{BOARD}{entry['id']}/slip/?paper=80")
+    assert f">{token}<" in nurse.page_source and "<svg" in nurse.page_source
+    pdf = base64.b64decode(nurse.print_page())
+    (tmp_path / "token-slip.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF")
+
+    for width in (800, 412):
+        # Headless windows are at least 500 px wide; a phone's viewport is emulated instead.
+        nurse.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500},
+        )
+        nurse.get(f"{server['url']}{BOARD}")
+        assert loaded(nurse, BOARD)
+        nurse.save_screenshot(str(tmp_path / f"board-{width}.png"))
+        widths = nurse.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth,"
+            " Array.from(document.querySelectorAll('#queue-board button, #queue-board .button'))"
+            "  .filter(function (b) { var r = b.getBoundingClientRect();"
+            "   return r.width > 0 && r.right > window.innerWidth + 1; }).length];"
+        )
+        assert widths[1] == width and widths[0] <= width and widths[2] == 0, (width, widths)
