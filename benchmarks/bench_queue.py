@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "b" * 40)
 TODAY_OPEN, TODAY_DONE = 250, 350
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how Django's SQLite backend stores UTC datetimes
 STATUSES = ["waiting", "nurse_completed", "ready_for_doctor", "in_consultation"]

@@ -16,6 +16,11 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
+        from clinic.api.serializers import bound_model_serializer_dates
+
+        # DRF maps model fields to serializer fields through one class-level table meant for
+        # extending; ours adds the date range check to every app's ModelSerializer at once.
+        bound_model_serializer_dates()
         if settings.IS_MONGODB:
             from clinic import mongo_compat
 
