@@ -14,7 +14,7 @@ api_v1 = [
 
 urlpatterns = [
     path(
-        "admin/patients/patient/<str:patient_id>/timeline/",
+        "admin/patients/patient/<path:patient_id>/timeline/",
         patient_timeline_view,
         name="patient_timeline",
     ),

@@ -9,6 +9,7 @@ from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -149,7 +150,7 @@ class CosdSubmissionAdmin(admin.ModelAdmin):
 def _admin_link(entry) -> str:
     app_label, model = entry.source.split(".")
     try:
-        return reverse(f"admin:{app_label}_{model}_change", args=[entry.object_id])
+        return reverse(f"admin:{app_label}_{model}_change", args=[quote(entry.object_id)])
     except NoReverseMatch:
         return ""
 
