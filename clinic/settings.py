@@ -219,6 +219,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
 # Seconds a live-update stream stays open before the browser reconnects (frees the thread).
 QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
+# A second Undo on one entry within this many seconds is refused (a double click undoes one step).
+QUEUE_UNDO_REPEAT_SECONDS = float(os.environ.get("QUEUE_UNDO_REPEAT_SECONDS", 3))
 
 # COSD export (docs/cosd-mapping.md): the submitting trust's ODS code (else the providers named
 # on the treatments) and where submission files are kept for download.

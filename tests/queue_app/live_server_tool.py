@@ -39,6 +39,13 @@ def dump() -> dict:
     return {
         "entries": [{**e, "day": e["day"].isoformat()} for e in entries],
         "events": list(QueueEvent.objects.values_list("entry_id", "action")),
+        # Each entry's status as its event history tells it (the last event's target).
+        "history": {
+            entry_id: to_status
+            for entry_id, to_status in QueueEvent.objects.order_by("at", "id").values_list(
+                "entry_id", "to_status"
+            )
+        },
         "counters": {c.day.isoformat(): c.last_token for c in DailyTokenCounter.objects.all()},
     }
 
