@@ -80,3 +80,6 @@ class LogEntryAdmin(AuditlogLogEntryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from clinic import admin_security  # noqa: E402, F401  (registers the login and token admins)

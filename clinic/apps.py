@@ -21,6 +21,9 @@ class ClinicConfig(AppConfig):
         # DRF maps model fields to serializer fields through one class-level table meant for
         # extending; ours adds the date range check to every app's ModelSerializer at once.
         bound_model_serializer_dates()
+        from clinic.auth import connect_signals
+
+        connect_signals()
         if settings.IS_MONGODB:
             from clinic import mongo_compat
 

@@ -9,6 +9,8 @@
   carries a Permissions-Policy that turns off the browser features clinic never uses.
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
@@ -88,3 +90,41 @@ class RequestGuardMiddleware:
                 request, 400, "invalid", f"A date or number is out of range. {DATE_RANGE}"
             )
         return None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def client_address(meta: dict, trusted: set[str]) -> str:
+    """The client's address: X-Forwarded-For's nearest untrusted hop when the request came
+    through a trusted proxy and that hop is an address; otherwise the connection's address."""
+    remote = meta.get("REMOTE_ADDR", "")
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded or remote not in trusted:
+        return remote
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        if not _is_address(hop):
+            return remote  # a forged or garbled header: keep what we know
+        if hop not in trusted:
+            return hop
+    return remote
+
+
+class ClientAddressMiddleware:
+    """Sets REMOTE_ADDR to the checked client address and drops X-Forwarded-For, so nothing
+    later (the audit log, the lock-out) can read an address a client made up."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        meta["REMOTE_ADDR"] = client_address(meta, set(settings.TRUSTED_PROXIES))
+        meta.pop("HTTP_X_FORWARDED_FOR", None)
+        meta.pop("HTTP_X_REAL_IP", None)
+        return self.get_response(request)

@@ -1,6 +1,7 @@
 """One settings file for every environment; everything that differs comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +41,7 @@ IS_MONGODB = DATABASE_URL.startswith(("mongodb://", "mongodb+srv://"))
 
 # The contrib and third-party apps with models need MongoDB's ObjectId keys and their own
 # migrations there; the project's apps use string keys and share one set of migrations.
-MONGO_MIGRATED_APPS = ["admin", "auth", "contenttypes", "auditlog"]
+MONGO_MIGRATED_APPS = ["admin", "auth", "contenttypes", "auditlog", "axes", "knox", "otp_totp"]
 if IS_MONGODB:
     from urllib.parse import urlsplit
 
@@ -58,6 +59,9 @@ if IS_MONGODB:
         "clinic.mongo_apps.MongoAuthConfig",
         "clinic.mongo_apps.MongoContentTypesConfig",
         "clinic.mongo_apps.MongoAuditlogConfig",
+        "clinic.mongo_apps.MongoAxesConfig",
+        "clinic.mongo_apps.MongoKnoxConfig",
+        "clinic.mongo_apps.MongoTOTPDeviceConfig",
     ]
     MIGRATION_MODULES = {app: f"clinic.mongo_migrations.{app}" for app in MONGO_MIGRATED_APPS}
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter"]
@@ -76,6 +80,9 @@ else:
         "django.contrib.auth",
         "django.contrib.contenttypes",
         "auditlog",
+        "axes",
+        "knox",
+        "django_otp.plugins.otp_totp",
     ]
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -85,7 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_otp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -97,8 +104,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (audit, lock-out) sees the client's checked address.
+    "clinic.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "clinic.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,7 +116,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    "clinic.middleware.RequestGuardMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -137,6 +148,12 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out user or address is refused before any password check.
+    "clinic.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,6 +175,36 @@ SESSION_COOKIE_AGE = 12 * 3600
 # clinic.text.MAX_JSON_DEPTH (32) is a 400.
 API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
+
+# Proxies (comma-separated addresses) whose X-Forwarded-For names the client; from anyone else
+# the header is ignored, and from them only a valid address in it is used (docs/install.md).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# Login protection (django-axes, docs/roles-and-audit.md): after LOGIN_FAILURE_LIMIT failures a
+# username, and separately an address, is locked out of the admin login and the token endpoint
+# for LOGIN_LOCKOUT_MINUTES; the records role sees attempts in the admin, a superuser lifts one.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # ClientAddressMiddleware has checked it
+AXES_VERBOSE = False
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, shown once, expire after
+# API_TOKEN_TTL_HOURS (default 10: one clinic day); revoked by logout, by a superuser in the
+# admin, and all of a user's at once when the password changes or the account is deactivated.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", 10))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
+# Two-factor (TOTP) login for superusers and the records role (clinic/otp.py); on in the
+# production configuration of docs/install.md, off for the local demo.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = "clinic"
+AXES_LOCKOUT_CALLABLE = "clinic.auth.lockout_response"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,15 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from clinic.api.auth_views import LogoutAllView, LogoutView, TokenView
 from oncology.admin_cosd import patient_timeline_view  # importing it registers the COSD admin
 
 api_v1 = [
     path("", include("patients.api.urls")),
     path("", include("queue_app.api.urls")),
     path("", include("oncology.api.urls")),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", LogoutAllView.as_view(), name="api-logout-all"),
 ]
 
 urlpatterns = [

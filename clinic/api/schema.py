@@ -1,6 +1,7 @@
 """OpenAPI schema that documents the error responses each operation can give."""
 
 from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import build_basic_type, build_parameter_type
 from drf_spectacular.types import OpenApiTypes
@@ -57,3 +58,16 @@ class AutoSchema(SpectacularAutoSchema):
 
 class AuditedSessionScheme(SessionScheme):
     target_class = "clinic.api.authentication.AuditedSessionAuthentication"
+
+
+class AuditedTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "clinic.api.authentication.AuditedTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <token>` from `POST /api/v1/auth/token/`; tokens expire.",
+        }

@@ -158,7 +158,8 @@ def test_every_4xx_has_the_one_error_shape(client_as, db):
     }
 
 
-def test_api_writes_by_token_are_audited_with_actor_address_and_changes(client_as, nurse):
+def test_api_writes_by_token_are_audited_with_actor_address_and_changes(client_as, nurse, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.1"]  # X-Forwarded-For only from these
     client = client_as("nurse")
     created = client.post(
         f"{API}/patients/",
