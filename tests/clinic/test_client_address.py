@@ -6,6 +6,7 @@ from auditlog.models import LogEntry
 from clinic.middleware import client_address
 
 PROXY = "10.0.0.1"
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(
