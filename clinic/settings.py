@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_otp",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -115,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
     "axes.middleware.AxesMiddleware",
@@ -175,6 +178,25 @@ SESSION_COOKIE_AGE = 12 * 3600
 # clinic.text.MAX_JSON_DEPTH (32) is a 400.
 API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
+
+# Content-Security-Policy on every answer (django-csp): scripts only from this site or with the
+# page's nonce (`<script nonce="{{ request.csp_nonce }}">`), never inline without one; styles
+# may be inline (the admin's widgets set style attributes). Permissions-Policy and
+# Cache-Control: clinic.middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Proxies (comma-separated addresses) whose X-Forwarded-For names the client; from anyone else
 # the header is ignored, and from them only a valid address in it is used (docs/install.md).

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -221,8 +222,8 @@ def test_a_stored_lone_surrogate_leaves_the_admin_pages_working(doctor, poisoned
     client = client_for(doctor)
     patient = poisoned_note.patient_id
     for url in [
-        reverse("admin:patients_patient_change", args=[patient]),
-        reverse("admin:patients_note_change", args=[poisoned_note.pk]),
+        reverse("admin:patients_patient_change", args=[quote(patient)]),
+        reverse("admin:patients_note_change", args=[quote(poisoned_note.pk)]),
         reverse("admin:patients_note_changelist"),
         reverse("patient_timeline", args=[patient]),
     ]:
