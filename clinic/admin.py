@@ -11,9 +11,12 @@ from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from clinic.otp import OTPAdminLoginForm
+
 admin.site.site_header = "clinic"
 admin.site.site_title = "clinic admin"
 admin.site.index_title = "Patients, queue and oncology"
+admin.site.login_form = OTPAdminLoginForm
 
 
 class CappedCountPaginator(Paginator):

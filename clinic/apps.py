@@ -24,6 +24,11 @@ class ClinicConfig(AppConfig):
         from clinic.auth import connect_signals
 
         connect_signals()
+        from django.contrib.auth.signals import user_logged_in
+
+        from clinic.otp import otp_login_on_admin_login
+
+        user_logged_in.connect(otp_login_on_admin_login, dispatch_uid="clinic.otp.login")
         if settings.IS_MONGODB:
             from clinic import mongo_compat
 

@@ -115,6 +115,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.sessions.IdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.otp.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -157,10 +160,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# Staff passwords: at least 12 characters, not like the username, not on Django's list of 20,000
+# common passwords, not all digits (docs/roles-and-audit.md).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 # Production hardening; `manage.py check --deploy` passes with DEBUG off and HTTPS on.
@@ -172,6 +181,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = 12 * 3600
+# A session unused this long ends (clinic/sessions.py); SESSION_COOKIE_AGE is the absolute cap.
+SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", 30))
 
 # Request limits (docs/api.md): JSON bodies over API_MAX_JSON_BYTES are a 413, and so is any
 # other non-upload body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON nested deeper than
