@@ -75,6 +75,12 @@ class LogEntryAdmin(AuditlogLogEntryAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = None
 
+    @admin.display(description="User")
+    def user_url(self, obj):
+        if obj.actor_id is None and obj.actor_email:  # the user was deleted; their name is kept
+            return f"{obj.actor_email} (deleted)"
+        return super().user_url(obj)
+
     def has_add_permission(self, request):
         return False
 

@@ -60,11 +60,26 @@ def _revoke_on_password_or_deactivation(sender, instance, raw=False, **kwargs):
         tokens_revoke(user_id=instance.pk)
 
 
+def _keep_actor_name_on_delete(sender, instance, **kwargs):
+    """The audit log's actor link goes when a user is deleted; their name stays on each entry."""
+    from auditlog.models import LogEntry
+
+    name = instance.get_username()
+    if instance.email:
+        name = f"{name} <{instance.email}>"
+    LogEntry.objects.filter(actor_id=instance.pk).update(actor_email=name[:254])
+
+
 def connect_signals() -> None:
-    from django.db.models.signals import pre_save
+    from django.db.models.signals import pre_delete, pre_save
 
     pre_save.connect(
         _revoke_on_password_or_deactivation,
         sender=get_user_model(),
         dispatch_uid="clinic.auth.revoke_tokens",
+    )
+    pre_delete.connect(
+        _keep_actor_name_on_delete,
+        sender=get_user_model(),
+        dispatch_uid="clinic.auth.keep_actor_name",
     )

@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "clinic.access_log.AccessLogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -292,6 +293,19 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "oncology.Episode",
     "oncology.Treatment",
     "oncology.Tumour",
+    # Staff accounts: who created, changed, deactivated or deleted which (never the password).
+    {
+        "model": "auth.User",
+        "include_fields": [
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+        ],
+    },
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 

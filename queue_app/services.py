@@ -17,6 +17,7 @@ from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
+from clinic.audit import audit_change
 from clinic.db import atomic, in_transaction, is_mongodb
 from patients.models import Patient
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry, QueueEvent
@@ -224,6 +225,7 @@ def queue_transition(
             at=at,
             action=action,
         )
+        audit_change(entry, {"status": (entry.status, step.target), step.stamp: (None, at)})
         for name, value in changes.items():
             setattr(entry, name, value)
         return entry
@@ -303,6 +305,7 @@ def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:
             action="undo",
             undo_of=last.id,
         )
+        audit_change(entry, {"status": (entry.status, last.from_status), "undo_of": ("", last.id)})
         for name, value in changes.items():
             setattr(entry, name, value)
         return entry
