@@ -9,7 +9,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import logout
-from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
 from clinic.permissions import RECORDS
@@ -53,13 +52,18 @@ class OTPAdminLoginForm(AdminAuthenticationForm):
             raise forms.ValidationError(
                 "Enter the current code from your authenticator app.", code="otp_invalid"
             )
-        user.otp_device = device  # django_otp.login in the view marks the session verified
+        user.otp_verified_device = device  # the login signal then marks the session verified
+
+
+# The session remembers that its login gave a code. Our own key rather than django-otp's
+# middleware: that one reads device IDs back as integers, which MongoDB's ObjectIds are not.
+VERIFIED = "clinic_otp_verified"
 
 
 def otp_login_on_admin_login(sender, request, user, **kwargs):
-    device = getattr(user, "otp_device", None)
-    if device is not None and request is not None and hasattr(request, "session"):
-        otp_login(request, device)
+    verified = getattr(user, "otp_verified_device", None) is not None
+    if verified and request is not None and hasattr(request, "session"):
+        request.session[VERIFIED] = True
 
 
 class OTPRequiredMiddleware:
@@ -71,6 +75,6 @@ class OTPRequiredMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and otp_required_for(user) and not user.is_verified():
+        if user is not None and otp_required_for(user) and not request.session.get(VERIFIED):
             logout(request)
         return self.get_response(request)

@@ -27,3 +27,15 @@ urlpatterns = [
     # The split view serves its start-up script as a file: no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+
+def handler404(request, exception=None):
+    """A 404 outside any API view (an address no route matches) keeps the API's error shape."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        body = {"error": {"code": "not_found", "message": "No such address.", "fields": {}}}
+        return JsonResponse(body, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

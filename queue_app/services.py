@@ -262,7 +262,8 @@ def _just_undone(events: list[QueueEvent], now: datetime) -> bool:
     """Several presses of one Undo (a double click, parallel requests) undo one step: a further
     undo within QUEUE_UNDO_REPEAT_SECONDS of the last one is refused, not applied."""
     window = timedelta(seconds=settings.QUEUE_UNDO_REPEAT_SECONDS)
-    return bool(events) and events[-1].action == "undo" and now - events[-1].at < window
+    # Any recent undo, not only the last event: stamps of one instant may sort either way.
+    return any(event.action == "undo" and now - event.at < window for event in events)
 
 
 def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:

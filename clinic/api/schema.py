@@ -40,11 +40,15 @@ class AutoSchema(SpectacularAutoSchema):
         )
         return [parent_id, *others]
 
+    def _has_query(self) -> bool:
+        # Query parameters are checked (a bad date, a bad number): a 400 is possible.
+        return any(p.get("in") == "query" for p in self._get_parameters())
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         codes = ["401", "403", "404"]  # lists too: a page past the last one is a 404
-        if method in {"POST", "PUT", "PATCH"} or self._is_list_view():
+        if method in {"POST", "PUT", "PATCH"} or self._is_list_view() or self._has_query():
             codes.append("400")
         if method in {"POST", "PUT", "PATCH"}:
             codes.append("409")

@@ -32,6 +32,11 @@ class GenderField(serializers.ChoiceField):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    # Blank is a stored value (gender not given); the schema's enum must list it too.
+    gender = serializers.ChoiceField(
+        choices=Patient.Gender.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = Patient
         fields = ["id", "uhid", "name", "age", "gender", "phone", "created_at", "updated_at"]

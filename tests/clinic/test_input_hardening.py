@@ -198,11 +198,17 @@ def test_admin_patient_name_with_nul_is_refused(nurse):
 # -- a stored bad value (from before these checks, or an old import) ---------------------
 
 
+STORED_BAD = pytest.mark.sqlite_only(
+    reason="MongoDB cannot store a lone surrogate at all: BSON strings are UTF-8"
+)
+
+
 @pytest.fixture
 def poisoned_note(db):
     return NoteFactory(content={"subjective": LONE}, created_by="nurse_rekha")
 
 
+@STORED_BAD
 def test_a_stored_lone_surrogate_leaves_every_api_read_working(client_as, poisoned_note):
     client = client_as("doctor")
     patient = poisoned_note.patient_id
@@ -218,6 +224,7 @@ def test_a_stored_lone_surrogate_leaves_every_api_read_working(client_as, poison
     assert body["content"]["subjective"] == "x\ufffd"
 
 
+@STORED_BAD
 def test_a_stored_lone_surrogate_leaves_the_admin_pages_working(doctor, poisoned_note):
     client = client_for(doctor)
     patient = poisoned_note.patient_id
