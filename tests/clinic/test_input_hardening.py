@@ -236,3 +236,19 @@ def test_a_stored_lone_surrogate_leaves_the_admin_pages_working(doctor, poisoned
     ]:
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_admin_history_form_with_a_date_in_year_one_is_a_400_and_saves_nothing(doctor):
+    patient = PatientFactory()
+    form = {
+        "patient": patient.pk,
+        "type": "visit",
+        "date_0": "0001-01-01",
+        "date_1": "00:00:00",
+        "content": "{}",
+        "source": "manual",
+        "document_id": "",
+    }
+    response = client_for(doctor).post(reverse("admin:patients_historyentry_add"), form)
+    assert response.status_code == 400, response.status_code
+    assert not HistoryEntry.objects.exists()
