@@ -8,6 +8,8 @@ whose they are and when they lapse: the token itself is never stored, only its d
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 
@@ -50,3 +52,19 @@ class AuthTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count, _ = queryset.delete()
         _say(self, request, count, "token(s) revoked")
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class ClinicTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """django-otp's admin, plus the setup address as text: its QR page routes integer IDs
+    only, which MongoDB's are not."""
+
+    actions = [*(TOTPDeviceAdmin.actions or []), "show_setup_address"]
+
+    @admin.action(description="Show the setup address (otpauth://…) for the authenticator app")
+    def show_setup_address(self, request, queryset):
+        for device in queryset:
+            self.message_user(request, f"{device.user}: {device.config_url}", messages.INFO)

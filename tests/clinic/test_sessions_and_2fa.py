@@ -120,3 +120,13 @@ def test_a_session_without_a_code_ends_once_two_factor_is_required(records, sett
 def test_without_the_setting_the_demo_logins_need_no_code(records):
     response, client = admin_login("records_ali")
     assert response.status_code == 302
+
+
+def test_a_superuser_gets_the_setup_address_of_a_device(superuser, records):
+    device = device_for(records)
+    response = client_for(superuser).post(
+        "/admin/otp_totp/totpdevice/",
+        {"action": "show_setup_address", "_selected_action": [device.pk]},
+        follow=True,
+    )
+    assert "otpauth://totp/" in response.content.decode()
