@@ -262,8 +262,12 @@ def _just_undone(events: list[QueueEvent], now: datetime) -> bool:
     """Several presses of one Undo (a double click, parallel requests) undo one step: a further
     undo within QUEUE_UNDO_REPEAT_SECONDS of the last one is refused, not applied."""
     window = timedelta(seconds=settings.QUEUE_UNDO_REPEAT_SECONDS)
-    # Any recent undo, not only the last event: stamps of one instant may sort either way.
-    return any(event.action == "undo" and now - event.at < window for event in events)
+    recent = [event.at for event in events if event.action == "undo" and now - event.at < window]
+    if not recent:
+        return False
+    # A step taken after that undo makes the next undo a new one. Compared by time, not by
+    # position: MongoDB keeps milliseconds, so a step and the undo after it may share a stamp.
+    return not any(event.action != "undo" and event.at > max(recent) for event in events)
 
 
 def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:

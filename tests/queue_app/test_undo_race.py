@@ -73,3 +73,10 @@ def test_sixteen_parallel_undos_undo_exactly_one_step_and_history_matches(tmp_pa
     statuses = {entry["id"]: entry["status"] for entry in state["entries"]}
     assert statuses[target] == "nurse_completed"
     assert state["history"] == statuses
+
+
+def test_after_an_undo_and_a_new_step_the_next_undo_is_a_new_one(nurse):
+    entry = walked(nurse, "nurse-complete", "ready")
+    queue_undo(entry_id=entry.pk, by=nurse)
+    queue_transition(entry_id=entry.pk, action="ready", by=nurse)
+    assert queue_undo(entry_id=entry.pk, by=nurse).status == Status.NURSE_COMPLETED
