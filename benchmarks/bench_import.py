@@ -24,6 +24,7 @@ import ijson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "b" * 40)
 
 from benchmarks.generate_legacy import generate  # noqa: E402
 

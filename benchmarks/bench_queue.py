@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "b" * 40)
 TODAY_OPEN, TODAY_DONE = 250, 350
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how Django's SQLite backend stores UTC datetimes
 STATUSES = ["waiting", "nurse_completed", "ready_for_doctor", "in_consultation"]
@@ -58,8 +59,8 @@ def generate(patients: int, entries: int) -> dict:
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from clinic.auth import token_create
     from clinic.permissions import sync_roles
     from patients.models import Patient
     from queue_app.models import DailyTokenCounter, QueueEntry
@@ -114,7 +115,7 @@ def generate(patients: int, entries: int) -> dict:
     for role in ("nurse", "doctor"):
         user = get_user_model().objects.create_user(username=f"bench_{role}", is_staff=True)
         user.groups.add(Group.objects.get(name=role))
-        tokens[role] = Token.objects.create(user=user).key
+        tokens[role] = token_create(user=user)[1]
     free = [f"PAT_{i:08X}" for i in rng.sample(range(patients), 20_000)]
     print(f"generated {patients:,} patients and {n:,} queue entries "
           f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip

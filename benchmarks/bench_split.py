@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "b" * 40)
 
 TYPES = ["surgery", "chemotherapy", "radiotherapy", "immunotherapy", "watch_and_wait"]
 

@@ -11,9 +11,12 @@ from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from clinic.otp import OTPAdminLoginForm
+
 admin.site.site_header = "clinic"
 admin.site.site_title = "clinic admin"
 admin.site.index_title = "Patients, queue and oncology"
+admin.site.login_form = OTPAdminLoginForm
 
 
 class CappedCountPaginator(Paginator):
@@ -72,6 +75,12 @@ class LogEntryAdmin(AuditlogLogEntryAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = None
 
+    @admin.display(description="User")
+    def user_url(self, obj):
+        if obj.actor_id is None and obj.actor_email:  # the user was deleted; their name is kept
+            return f"{obj.actor_email} (deleted)"
+        return super().user_url(obj)
+
     def has_add_permission(self, request):
         return False
 
@@ -80,3 +89,6 @@ class LogEntryAdmin(AuditlogLogEntryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from clinic import admin_security  # noqa: E402, F401  (registers the login and token admins)

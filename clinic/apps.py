@@ -15,6 +15,19 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
+        from clinic.api.serializers import bound_model_serializer_dates
+
+        # DRF maps model fields to serializer fields through one class-level table meant for
+        # extending; ours adds the date range check to every app's ModelSerializer at once.
+        bound_model_serializer_dates()
+        from clinic.auth import connect_signals
+
+        connect_signals()
+        from django.contrib.auth.signals import user_logged_in
+
+        from clinic.otp import otp_login_on_admin_login
+
+        user_logged_in.connect(otp_login_on_admin_login, dispatch_uid="clinic.otp.login")
         # The data migration creates the roles; this keeps them in step with
         # clinic.permissions.ROLE_PERMISSIONS whenever models or roles change later.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="clinic.sync_roles")

@@ -52,6 +52,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "patients.noteamendment": VIEW,
         "auditlog.logentry": VIEW,
         "oncology.cosdsubmission": VIEW + ADD,
+        # Login attempts, lock-outs, logins and failed logins (django-axes).
+        "axes.accessattempt": VIEW,
+        "axes.accessfailurelog": VIEW,
+        "axes.accesslog": VIEW,
     },
 }
 ROLE_CUSTOM_PERMISSIONS: dict[str, list[str]] = {

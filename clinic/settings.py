@@ -1,9 +1,12 @@
 """One settings file for every environment; everything that differs comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,8 +22,12 @@ def env_list(name: str, default: str) -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise RuntimeError("SECRET_KEY must be set in production")
+    # Fail closed: a published development key would let anyone forge sessions and resets.
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            'SECRET_KEY is not set. Set it to a long random value (python -c "import secrets; '
+            'print(secrets.token_urlsafe(50))"), or DEBUG=1 for development on this machine.'
+        )
     SECRET_KEY = "insecure-development-key-change-me-" + "x" * 20
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -38,7 +45,10 @@ IS_MONGODB = DATABASE_URL.startswith(("mongodb://", "mongodb+srv://"))
 
 # The contrib and third-party apps with models need MongoDB's ObjectId keys and their own
 # migrations there; the project's apps use string keys and share one set of migrations.
-MONGO_MIGRATED_APPS = ["admin", "auth", "contenttypes", "auditlog", "django_tasks_database"]
+MONGO_MIGRATED_APPS = [
+    "admin", "auth", "contenttypes", "auditlog", "django_tasks_database",
+    "axes", "knox", "otp_totp",
+]  # fmt: skip
 if IS_MONGODB:
     from urllib.parse import urlsplit
 
@@ -56,6 +66,9 @@ if IS_MONGODB:
         "clinic.mongo_apps.MongoAuthConfig",
         "clinic.mongo_apps.MongoContentTypesConfig",
         "clinic.mongo_apps.MongoAuditlogConfig",
+        "clinic.mongo_apps.MongoAxesConfig",
+        "clinic.mongo_apps.MongoKnoxConfig",
+        "clinic.mongo_apps.MongoTOTPDeviceConfig",
     ]
     MIGRATION_MODULES = {app: f"clinic.mongo_migrations.{app}" for app in MONGO_MIGRATED_APPS}
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter"]
@@ -77,6 +90,9 @@ else:
         "django.contrib.auth",
         "django.contrib.contenttypes",
         "auditlog",
+        "axes",
+        "knox",
+        "django_otp.plugins.otp_totp",
     ]
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -86,7 +102,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_otp",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -102,22 +119,31 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (audit, lock-out) sees the client's checked address.
+    "clinic.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "clinic.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.sessions.IdleTimeoutMiddleware",
+    "clinic.otp.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "clinic.access_log.AccessLogMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "clinic.templating.SafeTextTemplates",
         "DIRS": [BASE_DIR / "clinic" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -163,10 +189,22 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out user or address is refused before any password check.
+    "clinic.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Staff passwords: at least 12 characters, not like the username, not on Django's list of 20,000
+# common passwords, not all digits (docs/roles-and-audit.md).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 # Production hardening; `manage.py check --deploy` passes with DEBUG off and HTTPS on.
@@ -178,6 +216,63 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = 12 * 3600
+# A session unused this long ends (clinic/sessions.py); SESSION_COOKIE_AGE is the absolute cap.
+SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", 30))
+
+# Request limits (docs/api.md): JSON bodies over API_MAX_JSON_BYTES are a 413, and so is any
+# other non-upload body over DATA_UPLOAD_MAX_MEMORY_SIZE; JSON nested deeper than
+# clinic.text.MAX_JSON_DEPTH (32) is a 400.
+API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
+
+# Content-Security-Policy on every answer (django-csp): scripts only from this site or with the
+# page's nonce (`<script nonce="{{ request.csp_nonce }}">`), never inline without one; styles
+# may be inline (the admin's widgets set style attributes). Permissions-Policy and
+# Cache-Control: clinic.middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Proxies (comma-separated addresses) whose X-Forwarded-For names the client; from anyone else
+# the header is ignored, and from them only a valid address in it is used (docs/install.md).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# Login protection (django-axes, docs/roles-and-audit.md): after LOGIN_FAILURE_LIMIT failures a
+# username, and separately an address, is locked out of the admin login and the token endpoint
+# for LOGIN_LOCKOUT_MINUTES; the records role sees attempts in the admin, a superuser lifts one.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # ClientAddressMiddleware has checked it
+AXES_VERBOSE = False
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, shown once, expire after
+# API_TOKEN_TTL_HOURS (default 10: one clinic day); revoked by logout, by a superuser in the
+# admin, and all of a user's at once when the password changes or the account is deactivated.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", 10))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
+# Two-factor (TOTP) login for superusers and the records role (clinic/otp.py); on in the
+# production configuration of docs/install.md, off for the local demo.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = "clinic"
+AXES_LOCKOUT_CALLABLE = "clinic.auth.lockout_response"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -194,6 +289,16 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.AutoSchema",
+    # Size, nesting and text of every JSON body are checked once, here (docs/api.md).
+    "DEFAULT_PARSER_CLASSES": [
+        "clinic.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "clinic.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "EXCEPTION_HANDLER": "clinic.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -230,6 +335,19 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "patients.Allergy",
     "patients.NoteAmendment",
     "queue_app.Vitals",
+    # Staff accounts: who created, changed, deactivated or deleted which (never the password).
+    {
+        "model": "auth.User",
+        "include_fields": [
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+        ],
+    },
 )
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
@@ -247,6 +365,8 @@ QUEUE_STATUS_WARN_MINUTES = int(os.environ.get("QUEUE_STATUS_WARN_MINUTES", 15))
 QUEUE_STATUS_ALERT_MINUTES = int(os.environ.get("QUEUE_STATUS_ALERT_MINUTES", 30))
 # Printed on token slips and patient labels.
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "clinic")
+# A second Undo on one entry within this many seconds is refused (a double click undoes one step).
+QUEUE_UNDO_REPEAT_SECONDS = float(os.environ.get("QUEUE_UNDO_REPEAT_SECONDS", 3))
 
 # COSD export (docs/cosd-mapping.md): the submitting trust's ODS code (else the providers named
 # on the treatments) and where submission files are kept for download.
@@ -276,6 +396,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs every login at INFO; its records are in the admin (Axes → Access logs).
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Phone numbers are stored in E.164; a number typed without +country is read in this region

@@ -88,7 +88,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     def get_urls(self):
         own = [
             path(
-                "upload/<str:patient_id>/",
+                "upload/<path:patient_id>/",
                 self.admin_site.admin_view(self.upload_view),
                 name="documents_document_upload",
             ),

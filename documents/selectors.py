@@ -1,6 +1,5 @@
 """Reads for documents: the checked, audited file response."""
 
-from auditlog.signals import accessed
 from django.http import FileResponse, Http404
 
 from documents.models import Document
@@ -8,8 +7,8 @@ from patients.models import HistoryEntry
 
 
 def document_file_response(*, document: Document, which: str, attachment: bool = False):
-    """The stored file (or its thumbnail) as a private, uncached response; the access is
-    written to the audit log. The caller has checked the role."""
+    """The stored file (or its thumbnail) as a private, uncached response. The caller has
+    checked the role; the access log (clinic.access_log) records the read."""
     field = document.thumbnail if which == "thumbnail" else document.file
     if not field.name:
         raise Http404("This document has no preview.")
@@ -17,7 +16,6 @@ def document_file_response(*, document: Document, which: str, attachment: bool =
         handle = field.storage.open(field.name, "rb")
     except FileNotFoundError as missing:
         raise Http404("The file of this document is missing from storage.") from missing
-    accessed.send(sender=Document, instance=document)
     if which == "thumbnail":
         name, content_type = f"{document.pk}.png", "image/png"
     else:

@@ -6,7 +6,7 @@ from oncology.admin_cosd import patient_timeline_view
 
 urlpatterns = [
     path(
-        "admin/patients/patient/<str:patient_id>/timeline/",
+        "admin/patients/patient/<path:patient_id>/timeline/",
         patient_timeline_view,
         name="patient_timeline",
     ),

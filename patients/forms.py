@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
+from clinic.text import DATE_MAX, DATE_MIN, DATE_RANGE
 from patients import clinical
 from patients.models import HistoryEntry, Note
 
@@ -151,6 +152,12 @@ class HistoryEntryForm(forms.ModelForm):
     class Meta:
         model = HistoryEntry
         fields = ["type", "date", "source", "document_id"]
+
+    def clean_date(self):
+        when = self.cleaned_data.get("date")
+        if when is not None and not DATE_MIN <= when.date() <= DATE_MAX:
+            raise ValidationError(DATE_RANGE, code="date_range")
+        return when
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,5 +55,5 @@ def urls(wrap, check_view) -> list:
 
     return [
         path("board/<str:entry_id>/slip/", wrap(slip), name="queue_app_queueentry_slip"),
-        path("label/<str:patient_id>/", wrap(label), name="queue_app_patient_label"),
+        path("label/<path:patient_id>/", wrap(label), name="queue_app_patient_label"),
     ]

@@ -8,14 +8,16 @@ touching one document fail the later one with a transient WriteConflict, which w
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
+from clinic.audit import audit_change
 from clinic.db import atomic, in_transaction, is_mongodb
 from patients.models import Patient
 from queue_app.models import (
@@ -213,14 +215,15 @@ def queue_transition(
     if step is None:
         raise ValidationError({"action": f"Unknown queue action {action!r}."})
     _check_permission(by, step, action)
-    now = now or timezone.now()
 
     def move() -> QueueEntry:
+        # Read inside the transaction: events then follow the order the writes committed in.
+        at = now or timezone.now()
         entry = QueueEntry.objects.get(pk=entry_id)
         if entry.status not in step.sources or getattr(entry, step.stamp) and action == "start":
             already = " and already started" if action == "start" else ""
             raise QueueConflict(f"{_describe(entry)}{already}: cannot {action.replace('-', ' ')}.")
-        changes = {"status": step.target, step.stamp: now}
+        changes = {"status": step.target, step.stamp: at}
         if action == "call-next":
             changes.update(doctor=by, room=room)
         guard = {"started_at__isnull": True} if action == "start" else {}
@@ -233,10 +236,11 @@ def queue_transition(
             from_status=entry.status,
             to_status=step.target,
             by=by,
-            at=now,
+            at=at,
             action=action,
             reason=reason.strip()[:200],
         )
+        audit_change(entry, {"status": (entry.status, step.target), step.stamp: (None, at)})
         for name, value in changes.items():
             setattr(entry, name, value)
         return entry
@@ -307,22 +311,39 @@ def queue_call_next(
     raise QueueConflict("No patient is ready for a doctor.")
 
 
-def _last_step(entry: QueueEntry) -> QueueEvent | None:
-    events = list(QueueEvent.objects.filter(entry=entry).order_by("at", "id"))
+def _last_step(events: list[QueueEvent]) -> QueueEvent | None:
     undone = {event.undo_of for event in events if event.action == "undo"}
     steps = [e for e in events if e.action in STEPS and e.id not in undone]
     return steps[-1] if steps else None
 
 
+def _just_undone(events: list[QueueEvent], now: datetime) -> bool:
+    """Several presses of one Undo (a double click, parallel requests) undo one step: a further
+    undo within QUEUE_UNDO_REPEAT_SECONDS of the last one is refused, not applied."""
+    window = timedelta(seconds=settings.QUEUE_UNDO_REPEAT_SECONDS)
+    recent = [event.at for event in events if event.action == "undo" and now - event.at < window]
+    if not recent:
+        return False
+    # A step taken after that undo makes the next undo a new one. Compared by time, not by
+    # position: MongoDB keeps milliseconds, so a step and the undo after it may share a stamp.
+    return not any(event.action != "undo" and event.at > max(recent) for event in events)
+
+
 def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:
     """Revert the entry's last step (itself recorded as an event); enqueue cannot be undone."""
-    now = now or timezone.now()
 
     def undo() -> QueueEntry:
+        # The time is read inside the transaction, so events follow the order of the writes.
+        at = now or timezone.now()
         entry = QueueEntry.objects.get(pk=entry_id)
-        last = _last_step(entry)
+        events = list(QueueEvent.objects.filter(entry=entry).order_by("at", "id"))
+        last = _last_step(events)
         if last is None:
             raise QueueConflict(f"Token {entry.token_number} has no step to undo.")
+        if _just_undone(events, at):
+            raise QueueConflict(
+                f"Token {entry.token_number} was just undone; wait a moment to undo another step."
+            )
         step = STEPS[last.action]
         _check_permission(by, step, f"undo {last.action} on")
         changes = {"status": last.from_status, step.stamp: None}
@@ -344,10 +365,11 @@ def queue_undo(*, entry_id: str, by, now: datetime | None = None) -> QueueEntry:
             from_status=entry.status,
             to_status=last.from_status,
             by=by,
-            at=now,
+            at=at,
             action="undo",
             undo_of=last.id,
         )
+        audit_change(entry, {"status": (entry.status, last.from_status), "undo_of": ("", last.id)})
         for name, value in changes.items():
             setattr(entry, name, value)
         return entry

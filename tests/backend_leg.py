@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 LEG = os.environ.get("CLINIC_TEST_DB", "sqlite")
+# Settings refuse to start without a key when DEBUG is off; the tests (and the servers they
+# start) run with a throwaway one.
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "k" * 40)
 _server: subprocess.Popen | None = None
 
 

@@ -73,14 +73,14 @@ def no_role(db):
 
 @pytest.fixture
 def api_client_for():
-    """`api_client_for(user)`: an APIClient with the user's token (None: anonymous)."""
-    from rest_framework.authtoken.models import Token
+    """`api_client_for(user)`: an APIClient with a token of the user's (None: anonymous)."""
+    from clinic.auth import token_create
 
     def make(user=None):
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _instance, token = token_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

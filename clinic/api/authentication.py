@@ -3,10 +3,12 @@
 AuditlogMiddleware records the actor from `request.user` before the view runs, but DRF
 authenticates a token only inside the view, so token writes would be logged without an
 actor. Once DRF knows the user, we put it into the audit context the middleware opened.
+Tokens are django-rest-knox's: digests at rest, an expiry, `Authorization: Token <token>`.
 """
 
 from auditlog.context import auditlog_value
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from knox.auth import TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 
 
 def _record_actor(result):

@@ -7,6 +7,8 @@ from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clinic.text import DATE_RANGE
+
 
 class Conflict(exceptions.APIException):
     """The request is valid but the record's current state forbids it (e.g. an illegal move)."""
@@ -48,6 +50,10 @@ def _as_api_exception(exc):
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         return exceptions.ValidationError(detail)
+    if isinstance(exc, OverflowError):  # a date beyond UTC conversion, a number beyond the DB
+        return exceptions.ValidationError(
+            {"non_field_errors": [f"A date or number is out of range. {DATE_RANGE}"]}
+        )
     if isinstance(exc, IntegrityError):
         return Conflict("This would duplicate a record that already exists.")
     if isinstance(exc, Http404):

@@ -13,6 +13,7 @@ class PagePagination(BasePagination):
     max_page_size = 500
     page_query_param = "page"
     page_size_query_param = "page_size"
+    max_offset = 2**31
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -21,6 +22,8 @@ class PagePagination(BasePagination):
             self.page_size_query_param, self.page_size, self.max_page_size
         )
         start = (self.page - 1) * self.size
+        if start > self.max_offset:  # beyond any table; the database could not take the offset
+            raise NotFound(f"Page {self.page} is past the last page.")
         # One extra row tells whether a next page exists, without counting the table.
         rows = list(queryset[start : start + self.size + 1])
         self.has_next = len(rows) > self.size

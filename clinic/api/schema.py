@@ -1,6 +1,7 @@
 """OpenAPI schema that documents the error responses each operation can give."""
 
 from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import build_basic_type, build_parameter_type
 from drf_spectacular.types import OpenApiTypes
@@ -39,11 +40,15 @@ class AutoSchema(SpectacularAutoSchema):
         )
         return [parent_id, *others]
 
+    def _has_query(self) -> bool:
+        # Query parameters are checked (a bad date, a bad number): a 400 is possible.
+        return any(p.get("in") == "query" for p in self._get_parameters())
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         codes = ["401", "403", "404"]  # lists too: a page past the last one is a 404
-        if method in {"POST", "PUT", "PATCH"} or self._is_list_view():
+        if method in {"POST", "PUT", "PATCH"} or self._is_list_view() or self._has_query():
             codes.append("400")
         if method in {"POST", "PUT", "PATCH"}:
             codes.append("409")
@@ -57,3 +62,16 @@ class AutoSchema(SpectacularAutoSchema):
 
 class AuditedSessionScheme(SessionScheme):
     target_class = "clinic.api.authentication.AuditedSessionAuthentication"
+
+
+class AuditedTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "clinic.api.authentication.AuditedTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <token>` from `POST /api/v1/auth/token/`; tokens expire.",
+        }

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api.exceptions import ErrorBodySerializer, ErrorSerializer
+from clinic.api.serializers import BoundedDateField
 from oncology.cosd import CosdChecksFailed, cosd_prepare, cosd_submit, filename, submission_path
 from oncology.models import CosdSubmission
 
@@ -25,8 +26,8 @@ PeriodSerializer = type(
     "CosdPeriodSerializer",
     (serializers.Serializer,),
     {
-        "from": serializers.DateField(),
-        "to": serializers.DateField(),
+        "from": BoundedDateField(),
+        "to": BoundedDateField(),
         "validate": lambda self, data: _ordered(data),
     },
 )

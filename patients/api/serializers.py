@@ -40,6 +40,10 @@ class PatientSerializer(serializers.ModelSerializer):
         source="current_age", read_only=True, allow_null=True, help_text="From the date of birth."
     )
     phone = serializers.CharField(read_only=True, help_text="E.164, e.g. +919876543210.")
+    # Blank is a stored value (gender not given); the schema's enum must list it too.
+    gender = serializers.ChoiceField(
+        choices=Patient.Gender.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Patient

@@ -43,3 +43,29 @@ def test_check_deploy_does_flag_debug_left_on():
     result = check_deploy(**{**PRODUCTION, "DEBUG": "1"}, DATABASE_URL="sqlite:///clinic.sqlite3")
     assert result.returncode != 0
     assert "security.W018" in result.stderr
+
+
+def test_without_a_secret_key_production_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = check_deploy(**env, DATABASE_URL="sqlite:///clinic.sqlite3")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_seed_demo_refuses_on_a_production_configuration(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.ALLOWED_HOSTS = ["clinic.example.org"]
+    with pytest.raises(CommandError, match="production configuration"):
+        call_command("seed_demo", "--no-data")
+
+
+@pytest.mark.django_db
+def test_seed_demo_on_production_only_when_told(settings, monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["clinic.example.org"]
+    monkeypatch.setenv("SEED_DEMO_ON_PRODUCTION", "1")
+    call_command("seed_demo", "--no-data", stdout=open(os.devnull, "w"))
+    assert get_user_model().objects.filter(username="nurse").exists()

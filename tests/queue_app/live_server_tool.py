@@ -13,8 +13,8 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
+from clinic.auth import token_create  # noqa: E402
 from clinic.permissions import sync_roles  # noqa: E402
 from patients.models import Patient  # noqa: E402
 from queue_app.models import DailyTokenCounter, QueueEntry, QueueEvent  # noqa: E402
@@ -28,7 +28,7 @@ def seed(count: int) -> dict:
             username=f"{role}_load", password="queue-load-password", is_staff=True
         )
         user.groups.add(Group.objects.get(name=role))
-        tokens[role] = Token.objects.create(user=user).key
+        tokens[role] = token_create(user=user)[1]
     patients = [Patient(name=f"Load Patient {n}") for n in range(count)]
     Patient.objects.bulk_create(patients, batch_size=500)
     return {"tokens": tokens, "patients": [p.pk for p in patients]}
@@ -39,6 +39,13 @@ def dump() -> dict:
     return {
         "entries": [{**e, "day": e["day"].isoformat()} for e in entries],
         "events": list(QueueEvent.objects.values_list("entry_id", "action")),
+        # Each entry's status as its event history tells it (the last event's target).
+        "history": {
+            entry_id: to_status
+            for entry_id, to_status in QueueEvent.objects.order_by("at", "id").values_list(
+                "entry_id", "to_status"
+            )
+        },
         "counters": {c.day.isoformat(): c.last_token for c in DailyTokenCounter.objects.all()},
     }
 

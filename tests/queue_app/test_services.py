@@ -170,7 +170,8 @@ def test_board_orders_waiting_by_priority_then_token(patients, nurse):
     assert (board["cancelled"], board["completed"]) == (1, 0)
 
 
-def test_undo_walks_back_one_step_at_a_time(patient, nurse, doctor):
+def test_undo_walks_back_one_step_at_a_time(patient, nurse, doctor, settings):
+    settings.QUEUE_UNDO_REPEAT_SECONDS = 0  # deliberate undos, one after another
     entry = walk(queue_enqueue(patient_id=patient.pk, by=nurse), "start", "nurse-complete",
                  "ready", by=nurse)  # fmt: skip
     queue_call_next(by=doctor, room="5")

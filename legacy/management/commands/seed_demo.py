@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: demo logins and demo data (legacy.demo); safe to run again."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from clinic.deploy import demo_logins_allowed
 from legacy.demo import DEMO_PASSWORD, DEMO_USERS, demo_logins_ensure, load_demo_data
 
 
@@ -18,6 +19,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not demo_logins_allowed():
+            raise CommandError(
+                "This is a production configuration (DEBUG off, a public host name or HTTPS "
+                "redirect): demo logins share a published password, so none were created. Run "
+                "with SEED_DEMO=0, or set SEED_DEMO_ON_PRODUCTION=1 if you really mean it."
+            )
         demo_logins_ensure()
         if not options["no_data"]:
             created = load_demo_data()
