@@ -195,8 +195,10 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Waiting-room screens may open /queue/display/?token=… without a login when this is set.
 QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
-# Seconds a live-update stream stays open before the browser reconnects (frees the thread).
-QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
+# Seconds a live-update stream stays open before the browser reconnects (it holds no thread).
+QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 600))
+# Live-update streams one user may hold open at once, over all server processes (beyond: 429).
+QUEUE_STREAMS_PER_USER = int(os.environ.get("QUEUE_STREAMS_PER_USER", 5))
 
 # COSD export (docs/cosd-mapping.md): the submitting trust's ODS code (else the providers named
 # on the treatments) and where submission files are kept for download.
