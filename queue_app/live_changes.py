@@ -1,9 +1,9 @@
 """How a process learns that a day's queue changed: the day's version counter, read or watched.
 
 Every change bumps `QueueDayVersion(day)` (see services). On MongoDB deployments with change
-streams (a replica set, Atlas) one thread per process and day watches that document and reads the
-new version when it moves; a standalone server has no change streams, so the hub polls instead
-(as on SQLite), and a watch that fails hands back to the poll and is tried again later.
+streams (a replica set, Atlas) one thread per process and day watches the version collection and
+reads the day's version when it is written; a standalone server has no change streams, so the
+hub polls instead (as on SQLite), and a watch that fails hands back to the poll for a while.
 """
 
 import logging
@@ -20,6 +20,9 @@ from queue_app.models import QueueDayVersion
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 30.0
 AWAIT_MS = 500  # how long one getMore waits on the server; also how soon `stop()` is noticed
+
+
+WRITES = [{"$match": {"operationType": {"$in": ["insert", "update", "replace"]}}}]
 
 
 def read_versions(days) -> dict[date, int]:
@@ -92,8 +95,10 @@ class ChangeWatch:
 
     def _watch(self) -> None:
         collection = connection.get_collection(QueueDayVersion._meta.db_table)
-        key = connection.ops.adapt_datefield_value(self.day)
-        with open_change_stream(collection, [{"$match": {"documentKey._id": key}}]) as stream:
+        # The version documents change only with the queue; which document holds which day is
+        # the backend's business (its `_id` need not be the day), so any change is a reason to
+        # read this day's version again, and an unchanged one is not sent on.
+        with open_change_stream(collection, WRITES) as stream:
             self.live = True
             # Read once the watch is open: a change between the last poll and now is not lost.
             self.publish(read_versions([self.day])[self.day])

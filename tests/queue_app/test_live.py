@@ -74,6 +74,9 @@ def test_one_watcher_per_day_wakes_every_stream_with_one_poll(records, nurse, mo
     monkeypatch.setattr(
         live_changes, "read_versions", lambda days: reads.append(1) or real_read(days)
     )
+    # The poll path (SQLite's, and MongoDB's without change streams): test_live_changes.py has
+    # the change-stream one.
+    monkeypatch.setattr(live_changes, "start_watch", lambda day, publish: None)
     headers = auth(records)
 
     async def scenario():
