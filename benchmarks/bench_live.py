@@ -138,8 +138,8 @@ def list_p99(port, token, requests=300) -> tuple[float, float]:
 
 def post(port, token, path, body) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", path, body=json.dumps(body),
-                 headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})  # fmt: skip
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    conn.request("POST", path, body=json.dumps(body), headers=headers)
     response = conn.getresponse()
     return response.status, json.loads(response.read() or b"{}")
 
