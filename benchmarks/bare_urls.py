@@ -2,10 +2,11 @@
 
 DRF's defaults and nothing of ours: token authentication, IsAuthenticated, a plain
 ModelSerializer, DRF's CursorPagination (its keyset pagination: no COUNT, fast at any depth),
-no filters, no audit, no services. Mounted beside the real API, in the same server process."""
+DRF's SearchFilter on name and phone (icontains), no audit, no services. Mounted beside the
+real API, in the same server process."""
 
 from django.urls import include, path
-from rest_framework import pagination, permissions, routers, serializers, viewsets
+from rest_framework import filters, pagination, permissions, routers, serializers, viewsets
 from rest_framework.authentication import TokenAuthentication
 
 from clinic.urls import urlpatterns as clinic_urlpatterns
@@ -30,7 +31,8 @@ class BarePatientViewSet(viewsets.ModelViewSet):
     authentication_classes = [TokenAuthentication]
     permission_classes = [permissions.IsAuthenticated]
     pagination_class = BareCursor
-    filter_backends = []
+    filter_backends = [filters.SearchFilter]  # only acts on ?search=
+    search_fields = ["name", "phone"]
 
 
 router = routers.SimpleRouter()
