@@ -14,6 +14,8 @@ class StreamClosingServer(Server):
     async def shutdown(self, sockets=None):
         from queue_app.live_hub import close_all
 
+        for server in self.servers:  # stop accepting first: reconnects go to another worker
+            server.close()
         close_all()
         await super().shutdown(sockets=sockets)
 
