@@ -228,6 +228,9 @@ def main() -> None:
         closed = json.loads(clients.stdout.readline())["closed"]
         server.wait(timeout=60)
         stopped = time.monotonic()
+        from queue_app.models import LiveStreamLease
+
+        leases_left = LiveStreamLease.objects.count()
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGINT)
@@ -259,6 +262,7 @@ def main() -> None:
     last = max(closed) - stopping if closed else float("nan")
     print(f"| shutdown (SIGTERM): all streams ended / server exited | {last:.2f} s / "
           f"{stopped - stopping:.2f} s | at once |")  # fmt: skip
+    print(f"| stream leases left after shutdown | {leases_left} | 0 |")
 
 
 if __name__ == "__main__":

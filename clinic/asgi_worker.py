@@ -12,11 +12,12 @@ from uvicorn_worker import UvicornWorker
 
 class StreamClosingServer(Server):
     async def shutdown(self, sockets=None):
-        from queue_app.live_hub import close_all
+        from queue_app.live_hub import close_all, settle
 
         for server in self.servers:  # stop accepting first: reconnects go to another worker
             server.close()
         close_all()
+        await settle()  # the users' stream leases are given back before the process ends
         await super().shutdown(sockets=sockets)
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from queue_app import live_hub, live_leases
+from queue_app import live_hub
 
 HEARTBEAT_SECONDS = 15
 
@@ -55,8 +55,8 @@ async def version_events(
                     yield ": heartbeat\n\n"  # keeps proxies from closing an idle stream
     finally:
         hub.leave(day, subscriber)
-        if subscriber.lease_id:
-            await live_hub.in_thread(live_leases.release)(subscriber.lease_id)
+        if subscriber.lease_id:  # in the background: the response ends now
+            hub.release_leases([subscriber.lease_id])
 
 
 def event_stream_response(request, *, day: date, subscriber) -> StreamingHttpResponse:

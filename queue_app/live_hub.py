@@ -77,6 +77,7 @@ class Hub:
         self.closing = False
         self._poller: asyncio.Task | None = None
         self._keeper: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
 
     # Subscriptions -------------------------------------------------------------------------
     async def join(self, day: date, subscriber: Subscriber) -> DayFeed:
@@ -106,8 +107,20 @@ class Hub:
     def close_all(self) -> None:
         """End every open stream now (server shutdown); new ones are refused from here on."""
         self.closing = True
-        for subscriber in self.subscribers():
+        subscribers = self.subscribers()
+        self.release_leases([s.lease_id for s in subscribers if s.lease_id])  # one delete
+        for subscriber in subscribers:
+            subscriber.lease_id = ""
             subscriber.close()
+
+    def release_leases(self, lease_ids: list[str]) -> None:
+        """Give the users' stream leases back, in the background (the streams end meanwhile)."""
+        from queue_app import live_leases
+
+        if lease_ids:
+            task = self.loop.create_task(_quietly(in_thread(live_leases.release), lease_ids))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # Watching ------------------------------------------------------------------------------
     def _threadsafe_publisher(self, feed: DayFeed) -> Callable[[int], None]:
@@ -198,3 +211,9 @@ def close_all() -> None:
     """End every open stream of this process at once (called when the server shuts down)."""
     if _hub is not None:
         _hub.close_all()
+
+
+async def settle(timeout: float = 2.0) -> None:
+    """Wait (a little) for the hub's background work, e.g. the leases given back at shutdown."""
+    if _hub is not None and _hub._background:
+        await asyncio.wait(list(_hub._background), timeout=timeout)

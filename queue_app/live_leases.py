@@ -31,13 +31,13 @@ def acquire(user_key: str) -> str | None:
         "opened_at", "id"
     )
     if lease.pk not in list(held.values_list("id", flat=True)[: streams_per_user()]):
-        release(lease.pk)
+        release([lease.pk])
         return None
     return lease.pk
 
 
-def release(lease_id: str) -> None:
-    LiveStreamLease.objects.filter(pk=lease_id).delete()
+def release(lease_ids: list[str]) -> None:
+    LiveStreamLease.objects.filter(pk__in=lease_ids).delete()
 
 
 def renew(lease_ids: list[str]) -> None:

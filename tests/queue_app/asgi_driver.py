@@ -103,5 +103,8 @@ async def streams():
     finally:
         for stream in opened:
             await stream.close()
+        from queue_app import live_hub
+
+        await live_hub.settle()
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
