@@ -114,7 +114,8 @@ class LiveStreamLease(models.Model):
     The process serving the stream renews `expires_at` while it is open and deletes the row when
     it ends; a row left by a killed process simply expires."""
 
-    id = models.CharField(primary_key=True, max_length=40)
+    # `_id`, as the other domain keys on main: MongoDB's own index serves lookups by key.
+    id = models.CharField(primary_key=True, max_length=40, db_column="_id")
     user_key = models.CharField(max_length=64)
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='LiveStreamLease',
             fields=[
-                ('id', models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ('id', models.CharField(db_column='_id', max_length=40, primary_key=True, serialize=False)),
                 ('user_key', models.CharField(max_length=64)),
                 ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('expires_at', models.DateTimeField()),
