@@ -185,7 +185,7 @@ def main() -> None:
     log = (workdir / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--config", "clinic/gunicorn.conf.py",
-         "clinic.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=log,
+         "clinic.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log,
     )  # fmt: skip
     try:
         for _ in range(300):
@@ -197,7 +197,7 @@ def main() -> None:
         nurse, doctor = seeded["tokens"]["nurse"], seeded["tokens"]["doctor"]
         count, clients = options.requests, options.clients
         api = "/api/v1/queue/"
-        print(f"\nSQLite, gunicorn {options.workers} workers (gthread), {clients} client "
+        print(f"\nSQLite, gunicorn {options.workers} uvicorn workers, {clients} client "
               f"processes with keep-alive, {count} requests per phase")  # fmt: skip
         run_phase("warm-up board read", port, nurse, [("GET", f"{api}board/", None)] * 50, clients)
         run_phase("board read (200, ~250 open)", port, doctor,

@@ -4,9 +4,12 @@ import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))
-# Threads let a worker hold open live-update (server-sent events) streams and still answer.
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", 8))
+# ASGI (uvicorn) workers: an open live-update stream (server-sent events) is a coroutine, not a
+# thread, so one worker holds hundreds of boards and screens and still answers requests. The
+# app is clinic.asgi:application (bin/serve). Shutdown ends the streams at once.
+worker_class = "queue_app.asgi_worker.ClinicUvicornWorker"
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 accesslog = os.environ.get("ACCESS_LOG", "-")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,5 +1,9 @@
 """Roles: which Django permissions each staff group holds, and the API permission check."""
 
+import threading
+import time
+
+from django.contrib.auth.backends import ModelBackend
 from rest_framework.permissions import DjangoModelPermissions
 
 NURSE, DOCTOR, RECORDS = "nurse", "doctor", "records"
@@ -114,8 +118,65 @@ def sync_roles(
         group.permissions.set([ids[pair] for pair in pairs])
 
 
+PERMISSION_CACHE_SECONDS = 5.0
+_permission_cache: dict = {}
+_permission_lock = threading.Lock()
+_listening = False
+
+
+def forget_permissions(**_kwargs) -> None:
+    """A role, group or user changed here: read everyone's permissions afresh."""
+    with _permission_lock:
+        _permission_cache.clear()
+
+
+def _listen_for_changes() -> None:
+    global _listening
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    user = get_user_model()
+    for through in (user.groups.through, user.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(forget_permissions, sender=through, dispatch_uid=f"perm-{through}")
+    for model in (user, Group, Permission):
+        for signal in (post_save, post_delete):
+            signal.connect(forget_permissions, sender=model, dispatch_uid=f"perm-{model}-{signal}")
+    _listening = True
+
+
+def _warm_permissions(user) -> None:
+    """Give the user ModelBackend's permission cache from this process's recent reading.
+
+    ModelBackend reads a user's permissions with two joined queries on every request (its cache
+    lives on the user object, which is new each request). The set is kept here for a few seconds;
+    a change to roles, groups or users in this process clears it at once, other processes see
+    it within PERMISSION_CACHE_SECONDS."""
+    if not _listening:
+        _listen_for_changes()
+    if hasattr(user, "_perm_cache") or not user.is_active or user.is_superuser:
+        return
+    key, now = (user.pk, user.is_active, user.is_superuser), time.monotonic()
+    with _permission_lock:
+        hit = _permission_cache.get(key)
+    if hit and hit[0] > now:
+        user._perm_cache = set(hit[1])
+        return
+    perms = ModelBackend().get_all_permissions(user)  # fills user._perm_cache
+    with _permission_lock:
+        if len(_permission_cache) > 10_000:
+            _permission_cache.clear()
+        _permission_cache[key] = (now + PERMISSION_CACHE_SECONDS, frozenset(perms))
+
+
 class RolePermission(DjangoModelPermissions):
     """Model permissions for every method, reads included: a role must hold `view_<model>`."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if user and user.is_authenticated:
+            _warm_permissions(user)
+        return super().has_permission(request, view)
 
     perms_map = {
         **DjangoModelPermissions.perms_map,

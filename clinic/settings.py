@@ -285,7 +285,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "clinic.api.filters.QuickFilterBackend",  # django-filter, skipped when no filter is asked
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "clinic.api.schema.AutoSchema",
@@ -355,8 +355,10 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 LOGIN_URL = "admin:login"
 # Waiting-room screens may open /queue/display/?token=… without a login when this is set.
 QUEUE_DISPLAY_TOKEN = os.environ.get("QUEUE_DISPLAY_TOKEN", "")
-# Seconds a live-update stream stays open before the browser reconnects (frees the thread).
-QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 120))
+# Seconds a live-update stream stays open before the browser reconnects (it holds no thread).
+QUEUE_STREAM_SECONDS = int(os.environ.get("QUEUE_STREAM_SECONDS", 600))
+# Live-update streams one user may hold open at once, over all server processes (beyond: 429).
+QUEUE_STREAMS_PER_USER = int(os.environ.get("QUEUE_STREAMS_PER_USER", 5))
 # The board colours a row amber, then red, once the patient has waited (since arrival) or sat
 # in one step this many minutes.
 QUEUE_WAIT_WARN_MINUTES = int(os.environ.get("QUEUE_WAIT_WARN_MINUTES", 30))

@@ -1,50 +1,69 @@
 """Server-sent events for the live board and display, and ETag checks for the polling fallback.
 
-A stream polls the day's version counter (one primary-key read) every half second and sends
-an event when it moves; clients then fetch what they show. Streams end after a bounded
-lifetime so gunicorn threads are freed; EventSource reconnects by itself (`retry`).
+A stream is an async generator waiting on its day's feed (`live_hub`): it holds no thread, and a
+change reaches every open stream of the process at once. It sends the current version first,
+then one event per change, a heartbeat when quiet, and ends after `QUEUE_STREAM_SECONDS`, when
+the server shuts down, or when the login that opened it ends; EventSource reconnects by itself.
 """
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
-from time import monotonic, sleep
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from queue_app.selectors import queue_version
+from queue_app import live_hub
 
-POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15
 
 
 def stream_seconds() -> float:
-    return float(getattr(settings, "QUEUE_STREAM_SECONDS", 120))
+    return float(getattr(settings, "QUEUE_STREAM_SECONDS", 600))
 
 
-def version_events(*, day: date, last_seen: str = "") -> Iterator[str]:
-    yield "retry: 1000\n\n"
-    deadline = monotonic() + stream_seconds()
-    last_version, quiet_since = last_seen, monotonic()
-    while True:
-        version = str(queue_version(day=day))
-        if version != last_version:
-            last_version, quiet_since = version, monotonic()
-            data = json.dumps({"day": day.isoformat(), "version": int(version)})
-            yield f"id: {version}\nevent: queue\ndata: {data}\n\n"
-        elif monotonic() - quiet_since >= HEARTBEAT_SECONDS:
-            quiet_since = monotonic()
-            yield ": heartbeat\n\n"  # keeps proxies from closing an idle stream
-        if monotonic() >= deadline:
-            return
-        sleep(POLL_SECONDS)
+def _event(day: date, version: int) -> str:
+    data = json.dumps({"day": day.isoformat(), "version": version})
+    return f"id: {version}\nevent: queue\ndata: {data}\n\n"
 
 
-def event_stream_response(request, *, day: date) -> StreamingHttpResponse:
+async def version_events(
+    *, day: date, subscriber: live_hub.Subscriber, last_seen: str = ""
+) -> AsyncIterator[str]:
+    hub = live_hub.hub()
+    loop = asyncio.get_running_loop()
+    try:
+        feed = await hub.join(day, subscriber)
+        yield "retry: 1000\n\n"
+        deadline = loop.time() + stream_seconds()
+        sent = last_seen
+        while not subscriber.closed:
+            subscriber.wake.clear()
+            if feed.version is not None and str(feed.version) != sent:
+                sent = str(feed.version)
+                yield _event(day, feed.version)
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            try:
+                async with asyncio.timeout(min(HEARTBEAT_SECONDS, remaining)):
+                    await subscriber.wake.wait()
+            except TimeoutError:
+                if loop.time() < deadline:
+                    yield ": heartbeat\n\n"  # keeps proxies from closing an idle stream
+    finally:
+        hub.leave(day, subscriber)
+        if subscriber.lease_id:  # in the background: the response ends now
+            hub.release_leases([subscriber.lease_id])
+
+
+def event_stream_response(request, *, day: date, subscriber) -> StreamingHttpResponse:
     last_seen = request.headers.get("Last-Event-ID", "")
     response = StreamingHttpResponse(
-        version_events(day=day, last_seen=last_seen), content_type="text/event-stream"
+        version_events(day=day, subscriber=subscriber, last_seen=last_seen),
+        content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through at once

@@ -181,3 +181,22 @@ class DoctorRoom(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.room or 'no room'}"
+
+
+class LiveStreamLease(models.Model):
+    """One open live-update stream of a user, so the per-user cap holds across server processes.
+
+    The process serving the stream renews `expires_at` while it is open and deletes the row when
+    it ends; a row left by a killed process simply expires."""
+
+    # `_id`, as the other domain keys on main: MongoDB's own index serves lookups by key.
+    id = models.CharField(primary_key=True, max_length=40, db_column="_id")
+    user_key = models.CharField(max_length=64)
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user_key", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_key} until {self.expires_at:%H:%M:%S}"

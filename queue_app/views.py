@@ -2,7 +2,7 @@
 
 Access: a logged-in staff session, or `?token=` matching the QUEUE_DISPLAY_TOKEN setting (so a
 screen can run unattended). Patient names appear only with `?names=1` for staff who may view
-the queue; the screen shows token numbers by default.
+the queue; the screen shows token numbers by default. The live stream is in live_views.
 """
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 
-from queue_app.live import event_stream_response, not_modified
+from queue_app.live import not_modified
 from queue_app.selectors import queue_display, queue_etag
 
 
@@ -61,10 +61,3 @@ def display_panel(request):
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     return response
-
-
-@require_GET
-def display_stream(request):
-    if not _allowed(request):
-        raise PermissionDenied
-    return event_stream_response(request, day=timezone.localdate())

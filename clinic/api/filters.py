@@ -1,7 +1,20 @@
-"""`?ordering=` limited to a view's whitelist, always ending on the primary key."""
+"""`?ordering=` limited to a view's whitelist, always ending on the primary key; filters."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+
+NOT_FILTERS = {"page", "page_size", "cursor", "ordering", "format"}
+
+
+class QuickFilterBackend(DjangoFilterBackend):
+    """django-filter builds and validates a form on every request; without any filter in the
+    query (a detail, a plain page) there is nothing to filter, so skip that work."""
+
+    def filter_queryset(self, request, queryset, view):
+        if set(request.query_params) <= NOT_FILTERS:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StableOrderingFilter(OrderingFilter):

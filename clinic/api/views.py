@@ -1,12 +1,11 @@
 """Base viewsets: list/retrieve/create/update without delete, and nested read-only lists."""
 
 from django.db import models
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from clinic.api.filters import StableOrderingFilter
+from clinic.api.filters import QuickFilterBackend, StableOrderingFilter
 
 WRITE_ACTIONS = {"create", "update", "partial_update"}
 
@@ -26,7 +25,7 @@ class RecordViewSet(
     """
 
     write_serializer_class = None
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filter_backends = [QuickFilterBackend, StableOrderingFilter]
 
     def get_serializer_class(self):
         if self.action in WRITE_ACTIONS and self.write_serializer_class is not None:
@@ -64,7 +63,7 @@ class NestedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     parent_model: type[models.Model]
     parent_field: str
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filter_backends = [QuickFilterBackend, StableOrderingFilter]
 
     def get_queryset(self):
         queryset = super().get_queryset()

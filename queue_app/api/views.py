@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, renderers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -24,7 +24,7 @@ from queue_app.api.serializers import (
     QueueMetricsSerializer,
     VitalsSerializer,
 )
-from queue_app.live import event_stream_response, not_modified
+from queue_app.live import not_modified
 from queue_app.models import QueueEntry
 from queue_app.selectors import (
     queue_board,
@@ -48,14 +48,6 @@ STEP_DOC = {
     "cancel": "Cancel from any open state.",
     "undo": "Revert the last step (recorded as an event); doctor steps need a doctor.",
 }
-
-
-class EventStreamRenderer(renderers.BaseRenderer):
-    media_type = "text/event-stream"
-    format = "sse"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)
 
 
 class QueueEntryFilter(filters.FilterSet):
@@ -269,17 +261,3 @@ class QueueEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def metrics(self, request):
         """Waiting count and average / p90 waits in minutes; open entries count up to now."""
         return Response(QueueMetricsSerializer(queue_metrics(day=_day(request))).data)
-
-    @extend_schema(
-        parameters=[DAY_PARAM],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR},
-        description="Server-sent events: `event: queue` with `{day, version}` on every change.",
-    )
-    @action(
-        detail=False,
-        methods=["get"],
-        renderer_classes=[EventStreamRenderer, renderers.JSONRenderer],
-    )
-    def stream(self, request):
-        """Live updates of one day's queue as server-sent events (ends after a few minutes)."""
-        return event_stream_response(request, day=_day(request))

@@ -19,3 +19,12 @@ def fresh_board_cache():
     from queue_app.api import views
 
     views._board_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def live_work_in_the_test_thread(monkeypatch):
+    # The live code's database work normally runs on threads of its own; their connections
+    # cannot see rows in the test's open transaction. The gunicorn tests run it as served.
+    from queue_app import live_hub
+
+    monkeypatch.setattr(live_hub, "RUN_IN_REQUEST_THREAD", True)

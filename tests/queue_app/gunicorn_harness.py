@@ -55,7 +55,8 @@ def gunicorn_server(
         # The log goes to a file: an unread pipe fills up and stalls the server.
         server = subprocess.Popen(
             [str(Path(PYTHON).with_name("gunicorn")), "--config", "clinic/gunicorn.conf.py",
-             "clinic.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
+             "clinic.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log,
+            start_new_session=True,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 60

@@ -1,4 +1,5 @@
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
 
 from queue_app.services import queue_call_next, queue_enqueue, queue_transition
@@ -63,4 +64,8 @@ def test_display_panel_304_and_stream(busy_day, records, nurse, settings):
     assert client.get(f"{DISPLAY}panel/", HTTP_IF_NONE_MATCH=etag).status_code == 200
     stream = client.get(f"{DISPLAY}stream/")
     assert stream["Content-Type"] == "text/event-stream"
-    assert "event: queue" in b"".join(stream.streaming_content).decode()
+
+    async def body():  # an async view's stream (served under ASGI): read it in an event loop
+        return b"".join([chunk async for chunk in stream.streaming_content])
+
+    assert "event: queue" in async_to_sync(body)().decode()
