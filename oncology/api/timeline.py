@@ -6,7 +6,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oncology.timeline import patient_timeline
+from oncology.timeline import KIND_ORDER, patient_timeline
 from patients.models import Patient
 
 
@@ -17,21 +17,7 @@ class TimelineFactSerializer(serializers.Serializer):
 
 class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField(allow_null=True)
-    kind = serializers.ChoiceField(
-        choices=[
-            "referral",
-            "first_seen",
-            "diagnosis",
-            "mdt",
-            "treatment",
-            "visit",
-            "vitals",
-            "history",
-            "note",
-            "document",
-            "timeline",
-        ]
-    )
+    kind = serializers.ChoiceField(choices=KIND_ORDER)
     source = serializers.CharField(help_text="app_label.model of the record behind the entry.")
     object_id = serializers.CharField()
     title = serializers.CharField()
