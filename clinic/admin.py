@@ -35,6 +35,20 @@ class CappedCountPaginator(Paginator):
         return self.count > self.cap
 
 
+class ReadOnlyAdminMixin:
+    """An admin that shows records and never adds, changes or deletes them (audit trails,
+    records made by a service)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class BigTableAdmin(admin.ModelAdmin):
     """A changelist that stays cheap on tables of millions: no full or per-filter counts."""
 
@@ -67,7 +81,7 @@ admin.site.unregister(LogEntry)
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(AuditlogLogEntryAdmin):
+class LogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin):
     """auditlog's admin, with delete closed on every URL: the audit log is evidence."""
 
     paginator = CappedCountPaginator
@@ -80,15 +94,6 @@ class LogEntryAdmin(AuditlogLogEntryAdmin):
         if obj.actor_id is None and obj.actor_email:  # the user was deleted; their name is kept
             return f"{obj.actor_email} (deleted)"
         return super().user_url(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from clinic import admin_security  # noqa: E402, F401  (registers the login and token admins)

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from clinic.admin import BigTableAdmin
+from clinic.admin import BigTableAdmin, ReadOnlyAdminMixin
 from documents import services
 from documents.filetypes import FileRejected
 from documents.forms import UploadForm, review_data, review_forms
@@ -24,15 +24,8 @@ def _thumb(document, height=80):
     return format_html('<img src="{}" alt="{}" style="max-height:{}px">', src, document, height)
 
 
-class ReadOnlyAdmin(BigTableAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, BigTableAdmin):
+    pass
 
 
 @admin.register(Document)

@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from clinic.admin import ReadOnlyAdminMixin
 from oncology.cosd import CosdChecksFailed, cosd_prepare, cosd_submit, filename, submission_path
 from oncology.models import CosdSubmission
 from oncology.timeline import patient_timeline
@@ -45,7 +46,7 @@ def _last_month() -> dict:
 
 
 @admin.register(CosdSubmission)
-class CosdSubmissionAdmin(admin.ModelAdmin):
+class CosdSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "period_start",
@@ -66,15 +67,6 @@ class CosdSubmissionAdmin(admin.ModelAdmin):
         "filename",
     ]
     change_list_template = "admin/oncology/cosdsubmission/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="XML")
     def download(self, submission):

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.admin import BigTableAdmin
+from clinic.admin import BigTableAdmin, ReadOnlyAdminMixin
 from queue_app import admin_views
 from queue_app.models import QueueEntry, QueueEvent, Vitals
 from queue_app.services import OPEN_STATUSES, QueueConflict, queue_enqueue, queue_transition
@@ -152,7 +152,7 @@ class QueueEntryAdmin(BigTableAdmin):
 
 
 @admin.register(Vitals)
-class VitalsAdmin(BigTableAdmin):
+class VitalsAdmin(ReadOnlyAdminMixin, BigTableAdmin):
     """Vitals are recorded from the board (or the API); here they are read, never edited."""
 
     list_display = ["recorded_at", "patient", "entry", "systolic_bp", "diastolic_bp", "pulse",
@@ -164,12 +164,3 @@ class VitalsAdmin(BigTableAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Vitals._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
