@@ -1,13 +1,13 @@
 """The baseline bench_api.py compares with: a bare DRF ModelViewSet on the same patients table.
 
-DRF's defaults and nothing of ours: token authentication, IsAuthenticated, a plain
-ModelSerializer, DRF's CursorPagination (its keyset pagination: no COUNT, fast at any depth),
-DRF's SearchFilter on name and phone (icontains), no audit, no services. Mounted beside the
-real API, in the same server process."""
+DRF's defaults and nothing of ours: token authentication (knox, the tokens ours takes),
+IsAuthenticated, a plain ModelSerializer, DRF's CursorPagination (its keyset pagination: no
+COUNT, fast at any depth), DRF's SearchFilter on name and phone (icontains), no audit, no
+services. Mounted beside the real API, in the same server process."""
 
 from django.urls import include, path
+from knox.auth import TokenAuthentication
 from rest_framework import filters, pagination, permissions, routers, serializers, viewsets
-from rest_framework.authentication import TokenAuthentication
 
 from clinic.urls import urlpatterns as clinic_urlpatterns
 from patients.models import Patient

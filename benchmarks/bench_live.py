@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "b" * 40)
 PER_USER = 5
 STREAM = "/api/v1/queue/stream/"
 
@@ -182,19 +183,9 @@ def main() -> None:
     seeded = bench_queue.generate(options.patients, 2_000)
     tokens = make_users(options.streams // PER_USER)
     nurse, doctor = seeded["tokens"]["nurse"], seeded["tokens"]["doctor"]
-    log = (workdir / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--config", "clinic/gunicorn.conf.py",
-         "clinic.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+    server = bench_queue.start_server(env, workdir, port)
     clients = None
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         time.sleep(1)
         quiet_p50, quiet_p99 = list_p99(port, doctor)
         rss_before = worker_rss_kb(server.pid)
@@ -237,7 +228,6 @@ def main() -> None:
             server.wait(timeout=30)
         if clients is not None and clients.poll() is None:
             clients.kill()
-        log.close()
 
     latencies, missing = [], 0
     for v, t0 in sent.items():

@@ -36,14 +36,19 @@ SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how Django's SQLite backend stores UTC d
 STATUSES = ["waiting", "nurse_completed", "ready_for_doctor", "in_consultation"]
 
 
-def _rows(model, values: list[dict]):
-    columns = [f.column for f in model._meta.concrete_fields]
-    names = [f.attname for f in model._meta.concrete_fields]
-    return columns, [tuple(v.get(name) for name in names) for v in values]
+def _rows(connection, model, values: list[dict]):
+    """Columns and rows; a field a row leaves out gets its model default, as the ORM gives it."""
+    fields = model._meta.concrete_fields
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    rows = [
+        tuple(v[f.attname] if f.attname in v else d for f, d in zip(fields, defaults, strict=True))
+        for v in values
+    ]
+    return [f.column for f in fields], rows
 
 
 def _insert(connection, model, values: list[dict]) -> None:
-    columns, rows = _rows(model, values)
+    columns, rows = _rows(connection, model, values)
     sql = (f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
            f'VALUES ({", ".join("?" * len(columns))})')  # fmt: skip
     with connection.cursor() as cursor:
@@ -159,6 +164,23 @@ def run_phase(name, port, token, requests, clients, target_ms=None) -> list:
     return results
 
 
+def start_server(env: dict, workdir: Path, port: int) -> subprocess.Popen:
+    """gunicorn as `bin/serve` runs it (uvicorn workers), its log in `workdir`, once listening."""
+    log = (workdir / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "--config", "clinic/gunicorn.conf.py",
+         "clinic.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    log.close()  # the server holds its own copy
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1_000_000)
@@ -182,18 +204,8 @@ def main() -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT,
                    env=env, check=True)  # fmt: skip
     seeded = generate(options.patients, options.entries)
-    log = (workdir / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--config", "clinic/gunicorn.conf.py",
-         "clinic.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+    server = start_server(env, workdir, port)
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         nurse, doctor = seeded["tokens"]["nurse"], seeded["tokens"]["doctor"]
         count, clients = options.requests, options.clients
         api = "/api/v1/queue/"
@@ -218,9 +230,8 @@ def main() -> None:
         run_phase(f"board read (200, ~{250 + len(ids)} open)", port, doctor,
                   [("GET", f"{api}board/", None)] * (count // 4), clients)  # fmt: skip
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-        log.close()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
 
 
 if __name__ == "__main__":
