@@ -20,7 +20,7 @@ Public interface (stable; `split_embedded` builds on it):
   `decoder(model, fields)` turns such values into the ORM's Python values.
 - `page_cache()` enlarges SQLite's page cache while an import runs; `gc_paused()` keeps the
   cyclic garbage collector out of a bulk job (`split_embedded` uses it).
-- `indexes_deferred(model)` drops the model's `Meta.indexes` while an empty table is filled and
+- `indexes_deferred(*models)` drops the models' `Meta.indexes` while empty tables are filled and
   builds them once at the end; `restore_indexes(model)` rebuilds any that a killed run left
   dropped.
 - `pks_by(model, attname, values) -> {value: pk}` finds rows by another (unique) field;
@@ -627,8 +627,8 @@ def restore_indexes(model: type[models.Model]) -> list[str]:
 
 
 @contextmanager
-def indexes_deferred(model: type[models.Model]):
-    """Fill an empty table without its secondary indexes, then build each index once.
+def indexes_deferred(*models_: type[models.Model]):
+    """Fill empty tables without their secondary indexes, then build each index once.
 
     Keeping an index on random values (names, phone numbers) up to date row by row made a
     million-row insert four times slower than building it in one sorted pass afterwards (the
@@ -643,15 +643,17 @@ def indexes_deferred(model: type[models.Model]):
     if connection.in_atomic_block:
         yield
         return
-    restore_indexes(model)
-    if model.objects.exists():
-        yield
-        return
-    _drop_indexes(model)
+    empty = []
+    for model in models_:
+        restore_indexes(model)
+        if not model.objects.exists():
+            _drop_indexes(model)
+            empty.append(model)
     try:
         yield
     finally:
-        restore_indexes(model)
+        for model in empty:
+            restore_indexes(model)
 
 
 def _drop_indexes(model: type[models.Model]) -> None:

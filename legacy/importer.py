@@ -105,7 +105,8 @@ class Importer:
     def run(self, files: dict[str, str]) -> Report:
         if not self.dry_run and not connection.in_atomic_block:
             for kind in KINDS:  # indexes a killed bulk load left dropped
-                bulk.restore_indexes(kind.model)
+                for model in (kind.model, *kind.fills):
+                    bulk.restore_indexes(model)
         report = Report(
             dry_run=self.dry_run, rejects_file=self.rejects.path,
             conflicts_file=self.conflicts.path,
@@ -118,7 +119,11 @@ class Importer:
                 started = time.monotonic()
                 try:
                     # A first import into an empty table builds its secondary indexes at the end.
-                    deferred = nullcontext() if self.dry_run else bulk.indexes_deferred(kind.model)
+                    deferred = (
+                        nullcontext()
+                        if self.dry_run
+                        else bulk.indexes_deferred(kind.model, *kind.fills)
+                    )
                     with deferred, SeenIds() as seen:
                         # Into an empty table, a stored row can only be an earlier copy in the
                         # file, which `seen` knows: no need to look rows up.
@@ -317,7 +322,7 @@ class Importer:
             for group in groups.values():
                 bulk.upsert(kind.model, group, dry_run=self.dry_run, **options)
         if kind.after_write and not self.dry_run and (new or rewrite):
-            kind.after_write([row["id"] for row in new + rewrite])
+            kind.after_write(new, [row["id"] for row in rewrite])
         if only_fps:
             bulk.update_fields(kind.model, only_fps, dry_run=self.dry_run, compare=False)
         fr.created += len(new)

@@ -42,10 +42,17 @@ def patient_terms(*, name: str, uhid: str | None, nhs_number: str | None, phone:
     terms = set(words) | id_endings(uhid or "") | id_endings(nhs_number or "")
     if len(words) > 1:
         terms.add(" ".join(words)[:MAX_TERM])  # "asha ku" finds Asha Kumar among many Ashas
-    e164 = phones.to_e164(phone)
-    if e164:
-        terms |= {e164, phones.national_digits(e164)}
+    terms.update(phones.search_forms(phone) or ())
     return terms
+
+
+def term_rows(patients) -> list[dict]:
+    """The `PatientSearchTerm` rows (by attname) of `(pk, name, uhid, nhs_number, phone)`s."""
+    return [
+        {"id": f"{pk}:{term}", "patient_id": pk, "term": term}
+        for pk, name, uhid, nhs_number, phone in patients
+        for term in patient_terms(name=name, uhid=uhid, nhs_number=nhs_number, phone=phone)
+    ]
 
 
 def query_words(term: str) -> list[str]:

@@ -19,7 +19,7 @@ from patients.models import (
     PatientSearchTerm,
     age_on,
 )
-from patients.search_terms import patient_terms
+from patients.search_terms import term_rows
 
 SEARCHED_FIELDS = {"name", "uhid", "nhs_number", "phone"}
 
@@ -88,13 +88,8 @@ def patient_search_reindex(*, patient_ids) -> int:
     patient_ids = list(patient_ids)
     fields = ["id", "name", "uhid", "nhs_number", "phone"]
     for attempt in range(3):
-        wanted = {
-            f"{p.pk}:{term}": (p.pk, term)
-            for p in Patient.objects.filter(pk__in=patient_ids).only(*fields)
-            for term in patient_terms(
-                name=p.name, uhid=p.uhid, nhs_number=p.nhs_number, phone=p.phone
-            )
-        }
+        patients = Patient.objects.filter(pk__in=patient_ids).values_list(*fields)
+        wanted = {row["id"]: row for row in term_rows(patients)}
         stored = set(
             PatientSearchTerm.objects.filter(patient_id__in=patient_ids).values_list(
                 "pk", flat=True
@@ -104,10 +99,7 @@ def patient_search_reindex(*, patient_ids) -> int:
         PatientSearchTerm.objects.filter(pk__in=stale).delete()
         try:
             PatientSearchTerm.objects.bulk_create(
-                [
-                    PatientSearchTerm(id=key, patient_id=wanted[key][0], term=wanted[key][1])
-                    for key in missing
-                ]  # fmt: skip
+                [PatientSearchTerm(**wanted[key]) for key in missing]
             )
         except IntegrityError:  # another edit wrote some of these terms first: look again
             if attempt == 2:

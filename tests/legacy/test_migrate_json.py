@@ -7,7 +7,7 @@ from django.db import connection
 
 from legacy import bulk
 from oncology.models import Episode
-from patients.models import HistoryEntry, Note, Patient
+from patients.models import HistoryEntry, Note, Patient, PatientSearchTerm
 from queue_app.models import DailyTokenCounter, QueueDayVersion, QueueEntry
 from tests.factories import PatientFactory
 from tests.legacy.conftest import by_file
@@ -142,7 +142,7 @@ def test_a_first_import_builds_secondary_indexes_at_the_end(sample, migrate, mon
 
     monkeypatch.setattr(bulk, "_drop_indexes", spy)
     migrate(sample)
-    assert deferred == [Patient, QueueEntry, Note, HistoryEntry, Episode]
+    assert deferred == [Patient, PatientSearchTerm, QueueEntry, Note, HistoryEntry, Episode]
     for model in deferred:
         with connection.cursor() as cursor:
             present = connection.introspection.get_constraints(cursor, model._meta.db_table)
@@ -318,3 +318,41 @@ def test_a_changed_note_that_now_names_an_unknown_patient_is_left_as_stored(tmp_
     )
     assert Note.objects.get(pk="NOTE_1").patient_id == "PAT_A"
     assert by_file(report)["notes"]["conflicts"] == 1
+
+
+def _found(term: str) -> set[str]:
+    from patients.selectors import patient_search
+
+    return set(patient_search(Patient.objects.all(), term).values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)  # a first import outside a transaction defers indexes
+def test_imported_patients_are_found_by_any_word_part_of_their_uhid_and_their_phone(
+    tmp_path, migrate
+):
+    patients = {
+        "PAT_A": {"name": "Asha Kumar", "uhid": "MH/2024/0012", "phone": "098765 43210"},
+        "PAT_B": {"name": "Ravi Rao", "uhid": "IW000123", "phone": "+447946095812"},
+    }
+    (tmp_path / "patients.json").write_text(json.dumps(patients))
+    code, _, _ = migrate(tmp_path / "patients.json")
+    assert code == 0
+    assert _found("kumar") == {"PAT_A"}
+    assert _found("2024/0012") == {"PAT_A"}
+    assert _found("+91 98765 43210") == {"PAT_A"}
+    assert _found("9876543210") == {"PAT_A"}
+    assert _found("7946095812") == {"PAT_B"}  # a foreign number by its national digits
+    assert _found("000123") == {"PAT_B"}
+    terms = PatientSearchTerm.objects.filter(patient_id="PAT_A").values_list("term", flat=True)
+    assert "+919876543210" in set(terms)
+
+
+def test_a_reimport_that_renames_a_patient_moves_the_search_terms(tmp_path, migrate):
+    path = tmp_path / "patients.json"
+    path.write_text(json.dumps({"PAT_A": {"name": "Asha Kumar", "phone": "+919876543210"}}))
+    migrate(path)
+    path.write_text(json.dumps({"PAT_A": {"name": "Asha Bose", "phone": "+919876543210"}}))
+    code, report, _ = migrate(path)
+    assert (code, report["totals"]["updated"]) == (0, 1)
+    assert _found("kumar") == set()
+    assert _found("bose") == _found("9876543210") == {"PAT_A"}

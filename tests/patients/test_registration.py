@@ -195,3 +195,21 @@ def test_picker_shows_name_age_sex_uhid_and_phone(nurse, asha):
     assert result["id"] == asha.pk
     age = asha.current_age
     assert result["text"] == f"Asha Rao · {age}F · UHID MH/2024/0012 · 098765 43210"
+
+
+@pytest.mark.parametrize(
+    "typed", ["+919876543210", "+442079460958", "+12025550123", "+390612345678", "+6598765432"]
+)
+def test_search_forms_split_the_country_code_as_phonenumbers_reads_it(typed):
+    import phonenumbers
+
+    from patients.phones import search_forms
+
+    number = phonenumbers.parse(typed)
+    e164, national = search_forms(typed)
+    assert e164 == typed
+    # Italy keeps its leading zero: the digits as staff dial them.
+    leading = "0" if number.italian_leading_zero else ""
+    assert national == leading + str(number.national_number)
+    assert search_forms("098765 43210") == ("+919876543210", "9876543210")
+    assert search_forms("12ab") is None and search_forms("") is None
