@@ -17,6 +17,7 @@ import resource
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,22 +42,24 @@ def cpu_seconds() -> float:
 
 
 def run(args: list[str], db: Path) -> tuple[float, int, str]:
-    """(seconds, peak RSS in MB of the process and its children, stdout) of one manage.py run."""
+    """(seconds, peak RSS in MB of this one process, stdout) of one manage.py run."""
     env = os.environ | {"DATABASE_URL": f"sqlite:///{db}"}
     cpu_seconds()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    out, err = process.communicate()
-    seconds = time.perf_counter() - started
-    # ru_maxrss of waited-for children: the largest single process (importer or its reader).
-
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+            stdout=out, stderr=err, text=True,
+        )  # fmt: skip
+        # wait4: this child's own peak (RUSAGE_CHILDREN would be the largest of all so far).
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1):
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{err}")
-    return seconds, peak, out
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss // 1024, stdout
 
 
 def fresh_db(path: Path) -> Path:
@@ -88,7 +91,7 @@ def sqlite_baseline(data: Path, schema_from: Path, work: Path) -> tuple[int, flo
     for sql in ddl:
         if not sql.startswith("CREATE INDEX"):
             db.execute(sql)
-    given = ["id", "uhid", "name", "age", "gender", "phone", "created_at", "updated_at", "extra"]
+    given = ["_id", "uhid", "name", "age", "gender", "phone", "created_at", "updated_at", "extra"]
     # Columns the legacy file does not fill get a plain value, as the import's defaults do.
     rest = [(name, 0 if kind in {"bool", "integer"} else "") for _, name, kind, notnull, _, _
             in columns if notnull and name not in given]  # fmt: skip
@@ -177,7 +180,8 @@ def main() -> None:
     print(f"no-change re-run: {t_again:.1f} s vs first import {first:.1f} s → "
           f"{first / t_again:.2f}× faster (CPU {cpu_again:.1f} s vs {cpu_first:.1f} s → "
           f"{cpu_first / cpu_again:.2f}×); outcome {totals}")  # fmt: skip
-    print(f"peak RSS (largest single process): {max(rss1, rss2, rss3)} MB")
+    print(f"peak RSS (largest single process): {max(rss1, rss2, rss3)} MB (patients {rss1}, "
+          f"queue+notes+history {rss2}, re-run {rss3})")  # fmt: skip
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
     count, seconds = sqlite_baseline(data, db, work)

@@ -200,3 +200,16 @@ def test_utc_datetimes_become_the_text_djangos_sqlite_backend_stores(moment):
     # Django's SQLite backend stores str() of the naive UTC value; a re-import compares
     # against that text, so any other spelling would count every record as changed.
     assert bulk._utc_text(moment) == str(moment.replace(tzinfo=None))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_row_whose_key_was_taken_meanwhile_fails_and_overwrites_nothing():
+    """`new=True` rows are plain inserts (no upsert): a key another writer took in between is
+    Django's IntegrityError on both databases, and that writer's row stays as it was."""
+    from django.db import IntegrityError
+
+    bulk.upsert(Patient, [_patient("PAT_1")])
+    with pytest.raises(IntegrityError):
+        bulk.upsert(Patient, [_patient("PAT_1", name="Someone Else"), _patient("PAT_2")], new=True)
+    assert Patient.objects.get(pk="PAT_1").name == "Asha Rao"
+    assert not Patient.objects.filter(pk="PAT_2").exists()  # the batch's transaction rolled back

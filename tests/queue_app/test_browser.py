@@ -166,18 +166,50 @@ def loaded(driver, path_end: str) -> bool:
 BOARD = "/admin/queue_app/queueentry/board/"
 
 
-def test_a_clinic_day_from_enqueue_to_amended_note_and_printed_slip(server, browser, tmp_path):
-    """Enqueue, vitals, nurse → doctor, SOAP note and a prescription without JSON on the chart,
-    an amendment, the token slip printed to PDF; the board fits 800 px and a 412 px phone."""
+def register(driver, server, phone: str) -> str:
+    """Registers Meena Iyer through the admin's add form; returns her patient ID, and leaves
+    the same form filled in again for a second registration."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    def fill_form(phone):
+        driver.get(f"{server['url']}/admin/patients/patient/add/")
+        fill(driver, {"name": "Meena Iyer", "phone": phone})
+        driver.execute_script("document.getElementById('id_date_of_birth').value = '1980-05-01';")
+        Select(driver.find_element(By.NAME, "gender")).select_by_value("F")
+        click(driver, "input[name=_save]")
+
+    fill_form(phone)
+    assert wait_for(lambda: "was added successfully" in driver.page_source, timeout=30)
+    (found,) = api_get(server, "patients/?search=Meena+Iyer", "nurse")["results"]
+    fill_form("0" + phone.replace(" ", "-"))
+    assert wait_for(lambda: "Please correct" in driver.page_source, timeout=30)
+    return found["id"]
+
+
+def test_a_clinic_day_from_registration_to_merge_and_a_printed_slip(server, browser, tmp_path):
+    """Register (a duplicate warned, then registered anyway), enqueue, vitals, nurse → doctor,
+    SOAP note and a prescription without JSON on the chart, an amendment, merge and unmerge of
+    the duplicate, the token slip printed to PDF; the board fits 800 px and a 412 px phone."""
     import base64
 
     from django.contrib.admin.utils import quote
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    patient = server["patients"][2]
     nurse = browser()
     log_in(nurse, server, "nurse_load", BOARD)
+    first = register(nurse, server, "98765 43210")
+    # The same woman again, her number written another way: the desk is warned, with a link.
+    assert "look like this one" in nurse.page_source and "Register as a new patient" in (
+        nurse.page_source
+    )
+    assert f"/admin/patients/patient/{quote(first)}/change/" in nurse.page_source
+    click(nurse, "input[name=confirm_new]")  # the clerk is not sure: registers her anyway
+    click(nurse, "input[name=_save]")
+    assert wait_for(lambda: "was added successfully" in nurse.page_source, timeout=30)
+    (patient,) = {p["id"] for p in api_get(server, "patients/?search=Meena+Iyer", "nurse")[
+        "results"]} - {first}  # fmt: skip
     nurse.get(f"{server['url']}/admin/queue_app/queueentry/add/")
     nurse.execute_script(  # the autocomplete widget's choice, as select2 leaves it
         "var s = document.getElementById('id_patient');"
@@ -245,8 +277,31 @@ def test_a_clinic_day_from_enqueue_to_amended_note_and_printed_slip(server, brow
         ("Flu test positive", "Viral fever")
     ]
 
+    # The doctor merges the duplicate into the record registered first: the visit's note and
+    # prescription go with it; the duplicate's ID leads there; undoing restores both records.
+    doctor.get(f"{server['url']}/admin/patients/patient/?q=Meena+Iyer")
+    for pk in (first, patient):
+        click(doctor, f"input[name=_selected_action][value='{pk}']")
+    Select(doctor.find_element(By.NAME, "action")).select_by_value("merge_selected")
+    click(doctor, "button[name=index]")
+    assert wait_for(lambda: "Merged 1 record(s) into" in doctor.page_source, timeout=30)
+    assert [n["id"] for n in api_get(server, f"patients/{first}/notes/")["results"]] == [note["id"]]
+    doctor.get(f"{server['url']}/admin/patients/patient/{quote(patient)}/change/")
+    assert loaded(doctor, f"/admin/patients/patient/{quote(first)}/change/")
+    doctor.get(f"{server['url']}/admin/patients/patient/?q=Meena+Iyer")
+    click(doctor, f"input[name=_selected_action][value='{patient}']")
+    Select(doctor.find_element(By.NAME, "action")).select_by_value("unmerge_selected")
+    click(doctor, "button[name=index]")
+    assert wait_for(lambda: "Restored 1 merged record(s)" in doctor.page_source, timeout=30)
+    assert api_get(server, f"patients/{first}/notes/")["results"] == []
+    assert [n["id"] for n in api_get(server, f"patients/{patient}/notes/")["results"]] == [
+        note["id"]
+    ]
+
     nurse.get(f"{server['url']}{BOARD}{entry['id']}/slip/?paper=80")
-    assert f">{token}<" in nurse.page_source and "<svg" in nurse.page_source
+    # The slip opens the print dialog itself; the page is read once it has drawn.
+    assert wait_for(lambda: f">{token}<" in nurse.page_source), nurse.current_url
+    assert "<svg" in nurse.page_source
     pdf = base64.b64decode(nurse.print_page())
     (tmp_path / "token-slip.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF")
