@@ -90,14 +90,16 @@ def fill_mongodb(patients: int) -> dict:
 
     from clinic.permissions import sync_roles
     from patients.models import Patient
+    from patients.services import patient_search_reindex
 
     rng, started = random.Random(5), time.perf_counter()
     for start in range(0, patients, 10_000):
-        Patient.objects.bulk_create([
+        created = Patient.objects.bulk_create([
             Patient(id=f"PAT_{n:08X}", uhid=str(200_000_000 + n), name=f"Patient {n}",
                     age=rng.randint(1, 90), gender=rng.choice("MFO"), phone=f"+9198{n:08d}")
             for n in range(start, min(start + 10_000, patients))
         ])  # fmt: skip
+        patient_search_reindex(patient_ids=[p.pk for p in created])
     sync_roles()
     user = get_user_model().objects.create_user(username="bench_doctor", is_staff=True)
     user.groups.add(Group.objects.get(name="doctor"))

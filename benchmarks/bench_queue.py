@@ -67,7 +67,8 @@ def generate(patients: int, entries: int) -> dict:
 
     from clinic.auth import token_create
     from clinic.permissions import sync_roles
-    from patients.models import Patient
+    from patients.models import Patient, PatientSearchTerm
+    from patients.search_terms import term_rows
     from queue_app.models import DailyTokenCounter, QueueEntry
 
     rng = random.Random(5)
@@ -82,6 +83,10 @@ def generate(patients: int, entries: int) -> dict:
                       "extra": "{}"}
                      for n in range(start, min(start + 100_000, patients))]  # fmt: skip
             _insert(connection, Patient, batch)
+            # Their search terms, as every write of a patient keeps them (searches and the
+            # duplicate check on create read them).
+            searched = [(p["id"], p["name"], p["uhid"], None, p["phone"]) for p in batch]
+            _insert(connection, PatientSearchTerm, term_rows(searched))
     today = timezone.localdate()
     past_total = entries - TODAY_OPEN - TODAY_DONE
     past_days = max(1, past_total // 1000)

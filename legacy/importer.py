@@ -35,7 +35,7 @@ from pathlib import Path
 
 from django.db import DatabaseError, connection
 
-from clinic.db import atomic
+from clinic.db import atomic, is_mongodb
 from legacy import bulk
 from legacy.fingerprint import SeenIds, legacy_fingerprint, row_fingerprint
 from legacy.kinds import BY_NAME, FINGERPRINTS, KINDS, NAMES, SUFFIXES, Kind
@@ -88,11 +88,16 @@ class _Entry:
     matched: bool = False  # re-keyed onto a clinic record, whose values the row already kept
 
 
+# Records a batch (one transaction) holds. MongoDB ends a transaction after 60 s by default
+# and advises about 1,000 documents in one; a patient writes ~13 (with its search terms).
+SQLITE_BATCH, MONGODB_BATCH = 5000, 500
+
+
 class Importer:
-    def __init__(self, *, dry_run=False, batch_size=5000, rejects=None, conflicts=None,
+    def __init__(self, *, dry_run=False, batch_size=None, rejects=None, conflicts=None,
                  prefer="clinic", on_batch=None):  # fmt: skip
         self.dry_run = dry_run
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (MONGODB_BATCH if is_mongodb() else SQLITE_BATCH)
         self.rejects = rejects or RejectsFile(None)
         self.conflicts = conflicts or ConflictsFile(None)
         self.prefer = prefer

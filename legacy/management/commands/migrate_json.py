@@ -15,7 +15,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from legacy import opd_documents, surgdb
-from legacy.importer import Importer, PathError, find_files
+from legacy.importer import MONGODB_BATCH, SQLITE_BATCH, Importer, PathError, find_files
 from legacy.kinds import NAMES
 from legacy.report import ConflictsFile, RejectsFile
 
@@ -31,7 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", help="a directory of legacy files, or files")
         parser.add_argument("--dry-run", action="store_true", help="write nothing; report")
         parser.add_argument("--only", help=f"comma-separated subset of {','.join(NAMES)}")
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument(
+            "--batch-size", type=int,
+            help=f"records per transaction (default {SQLITE_BATCH} on SQLite, "
+            f"{MONGODB_BATCH} on MongoDB)",
+        )  # fmt: skip
         parser.add_argument("--report", help="write the report as JSON to this file")
         parser.add_argument(
             "--rejects",
@@ -65,7 +69,7 @@ class Command(BaseCommand):
         only = set(options["only"].split(",")) if options["only"] else None
         if only and only - set(NAMES):
             raise _usage(f"--only accepts {', '.join(NAMES)}")
-        if options["batch_size"] < 1:
+        if options["batch_size"] is not None and options["batch_size"] < 1:
             raise _usage("--batch-size must be at least 1")
         if options["uploads"] and not os.path.isdir(options["uploads"]):
             raise _usage(f"--uploads {options['uploads']}: no such folder")
