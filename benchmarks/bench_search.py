@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-key-" + "b" * 40)
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 FIRST = ("Asha Priya Ravi Sunita Anil Kavita Rajesh Meena Suresh Lakshmi Vijay Geeta Arjun "
          "Pooja Sanjay Rekha Manoj Divya Ramesh Anita Mohan Neha Kiran Sita Gopal Radha Amit "
@@ -48,14 +49,6 @@ def person(n: int) -> dict:
             "nhs_number": nhs}  # fmt: skip
 
 
-def _insert(connection, model, rows: list[tuple]) -> None:
-    columns = [f.column for f in model._meta.concrete_fields]
-    sql = (f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
-           f'VALUES ({", ".join("?" * len(columns))})')  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
 def generate(patients: int) -> None:
     import django
 
@@ -63,24 +56,19 @@ def generate(patients: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from benchmarks.bench_queue import _insert
     from patients.models import Patient, PatientSearchTerm
-    from patients.search_terms import patient_terms
+    from patients.search_terms import term_rows
 
-    fields = [f.attname for f in Patient._meta.concrete_fields]
     stamp = timezone.now().strftime(SQLITE_TIME)
     started, terms_written = time.perf_counter(), 0
     for start in range(0, patients, 50_000):
         people = [person(n) for n in range(start, min(start + 50_000, patients))]
-        rows, terms = [], []
-        for p in people:
-            values = {**p, "gender": "F", "age": 40, "date_of_birth": "1986-01-01",
-                      "date_of_birth_estimated": True, "ethnicity": "", "postcode": "",
-                      "created_at": stamp, "updated_at": stamp, "extra": "{}",
-                      "merged_into_id": None}  # fmt: skip
-            rows.append(tuple(values[f] for f in fields))
-            for term in patient_terms(name=p["name"], uhid=p["uhid"], nhs_number=p["nhs_number"],
-                                      phone=p["phone"]):  # fmt: skip
-                terms.append((f"{p['id']}:{term}", p["id"], term))
+        rows = [{**p, "gender": "F", "age": 40, "date_of_birth": "1986-01-01",
+                 "date_of_birth_estimated": True, "created_at": stamp, "updated_at": stamp,
+                 "extra": "{}"} for p in people]  # fmt: skip
+        terms = term_rows((p["id"], p["name"], p["uhid"], p["nhs_number"], p["phone"])
+                          for p in people)  # fmt: skip
         with transaction.atomic():
             _insert(connection, Patient, rows)
             _insert(connection, PatientSearchTerm, terms)

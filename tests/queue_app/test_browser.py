@@ -174,6 +174,7 @@ def register(driver, server, phone: str) -> str:
 
     def fill_form(phone):
         driver.get(f"{server['url']}/admin/patients/patient/add/")
+        assert wait_for(lambda: driver.find_elements(By.NAME, "name"), timeout=30)
         fill(driver, {"name": "Meena Iyer", "phone": phone})
         driver.execute_script("document.getElementById('id_date_of_birth').value = '1980-05-01';")
         Select(driver.find_element(By.NAME, "gender")).select_by_value("F")
