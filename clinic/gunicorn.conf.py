@@ -1,5 +1,6 @@
 """gunicorn settings; each value can be overridden by the matching environment variable."""
 
+import gc
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -17,3 +18,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # same account (another clinic, a test run) would take over; opt in with a path of its own.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+def post_worker_init(worker):
+    """Move everything the worker has loaded (Django, the apps) out of the garbage collector's
+    reach: it lives as long as the worker, and every full collection rescanned it. Measured at
+    1M patients: 1 in 100 patient searches took ~85 ms longer, in a full collection; frozen,
+    a name search's p99 went from 99 to 19 ms (`docs/registration.md`)."""
+    gc.freeze()
