@@ -3,7 +3,8 @@
     python benchmarks/bench_search.py [--patients 1000000] [--queries 300] [--db PATH]
 
 Builds a throwaway SQLite file database (migrated by `manage.py migrate`) and fills it with
---patients patients with Indian names (each of 50 first names shared by ~2% of patients, each of 30 surnames by ~3%),
+--patients patients with Indian names (each of 50 first names shared by ~2% of patients, each
+of 30 surnames by ~3%),
 UHIDs, phones and, for one in ten, an NHS number, plus their search terms, straight through
 Django's SQLite connection (`executemany`). Then --queries searches per kind run through
 `patients.selectors.patient_search` exactly as the admin and the API list them (the first page
