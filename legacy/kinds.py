@@ -142,10 +142,10 @@ def _check_queue(imp, fr, pairs: list[tuple]) -> list[tuple]:
 
 
 def _patients_written(new: list[dict], rewritten: list[str]) -> None:
-    # New patients have no terms yet: insert them on the bulk path (ORM writes of ~12 rows a
+    # New patients have no terms yet: insert them on the bulk path (ORM writes of ~13 rows a
     # patient were most of a first import's time); a rewrite writes only the difference.
-    for start in range(0, len(new), TERM_BATCH):  # ~12 rows a patient: bound the memory
-        searched = [(r["id"], r["name"], r["uhid"], r.get("nhs_number"), r["phone"])
+    for start in range(0, len(new), TERM_BATCH):  # ~13 rows a patient: bound the memory
+        searched = [(r["id"], r["name"], r.get("uhid"), r.get("nhs_number"), r.get("phone"))
                     for r in new[start : start + TERM_BATCH]]  # fmt: skip
         bulk.upsert(PatientSearchTerm, term_rows(searched), new=True)
     if rewritten:
