@@ -24,5 +24,5 @@ def post_worker_init(worker):
     """Move everything the worker has loaded (Django, the apps) out of the garbage collector's
     reach: it lives as long as the worker, and every full collection rescanned it. Measured at
     1M patients: 1 in 100 patient searches took ~85 ms longer, in a full collection; frozen,
-    a name search's p99 went from 99 to 19 ms (`docs/registration.md`)."""
+    the first-name search's p99 went from 108 to 25 ms (`docs/registration.md`)."""
     gc.freeze()
