@@ -6,8 +6,18 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from clinic.permissions import DOCTOR, NURSE, RECORDS, sync_roles
+from tests.backend_leg import LEG
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    if LEG == "mongodb":
+        from tests import mongo_reset
+
+        with django_db_blocker.unblock():
+            mongo_reset.install()
 
 
 @pytest.fixture(autouse=True)

@@ -32,8 +32,16 @@ def _tool(env, *args) -> dict:
 
 @contextmanager
 def gunicorn_server(
-    workdir: Path, *, patients: int, workers: int = 4, threads: int = 4, pages: bool = False
+    workdir: Path,
+    *,
+    patients: int,
+    workers: int = 4,
+    threads: int = 4,
+    pages: bool = False,
+    settings: dict[str, str] | None = None,
 ):
+    """A gunicorn server as bin/serve starts it, on a fresh database of `patients`;
+    `settings` are extra environment settings for the server."""
     if LEG == "sqlite":
         url = f"sqlite:///{workdir / 'queue.db'}"  # a file: gunicorn's workers share it
     else:
@@ -43,7 +51,8 @@ def gunicorn_server(
            "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
            "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
            "ACCESS_LOG": "/dev/null", "LOG_LEVEL": "WARNING",
-           "QUEUE_STREAM_SECONDS": "30", "STATIC_ROOT": str(workdir / "static")}  # fmt: skip
+           "QUEUE_STREAM_SECONDS": "30", "STATIC_ROOT": str(workdir / "static"),
+           **(settings or {})}  # fmt: skip
     if pages:  # admin pages need the static manifest that production builds
         subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT,
                        env=env, check=True)  # fmt: skip

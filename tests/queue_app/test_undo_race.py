@@ -52,7 +52,10 @@ def test_sixteen_parallel_undos_undo_exactly_one_step_and_history_matches(tmp_pa
     from tests.queue_app.http_workers import call
     from tests.queue_app.test_concurrency import in_parallel
 
-    with gunicorn_server(tmp_path, patients=8) as server:
+    # Sixteen presses at once must all land inside the repeat window, however slowly a busy
+    # machine answers them (on CI some waited past the default 3 s and undid a second step).
+    window = {"QUEUE_UNDO_REPEAT_SECONDS": "60"}
+    with gunicorn_server(tmp_path, patients=8, settings=window) as server:
         base, nurse = f"{server['url']}/api/v1/queue/", server["tokens"]["nurse"]
         ids = [call(base, nurse, "POST", "", {"patient": p})[1]["id"] for p in server["patients"]]
         for entry_id in ids:
