@@ -1,8 +1,14 @@
 """gunicorn's uvicorn worker, ending the live-update streams as soon as shutdown begins.
 
 uvicorn waits for open responses before it stops; a server-sent event stream never finishes by
-itself, so each stream is told to end first (the browsers reconnect to the next server)."""
+itself, so each stream is told to end first (the browsers reconnect to the next server).
 
+gunicorn's quick shutdown (SIGINT or SIGQUIT to the master) sends the workers SIGQUIT, which
+uvicorn-worker only notes (`alive = False`): the worker served on until gunicorn killed it
+after `graceful_timeout` (30 s). Here SIGQUIT starts the same shutdown as SIGTERM."""
+
+import asyncio
+import signal
 import sys
 
 from gunicorn.arbiter import Arbiter
@@ -31,7 +37,9 @@ class ClinicUvicornWorker(UvicornWorker):
     async def _serve(self) -> None:
         self.config.app = self.wsgi
         server = StreamClosingServer(config=self.config)
-        self._install_sigquit_handler()
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGQUIT, setattr, server, "should_exit", True
+        )
         await server.serve(sockets=self.sockets)
         if not server.started:
             sys.exit(Arbiter.WORKER_BOOT_ERROR)

@@ -78,7 +78,7 @@ def gunicorn_server(
                         raise RuntimeError(log_path.read_text()[-3000:]) from None
                     time.sleep(0.2)
             yield {"url": f"http://127.0.0.1:{port}", "dump": lambda: _tool(env, "dump"),
-                   **seeded}  # fmt: skip
+                   "process": server, **seeded}  # fmt: skip
         finally:
             # SIGINT: quick shutdown; a graceful one would wait for open event streams.
             server.send_signal(signal.SIGINT)
