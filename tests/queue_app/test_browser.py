@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from tests.backend_leg import LEG
 from tests.queue_app.gunicorn_harness import gunicorn_server
 
 pytestmark = [
@@ -109,6 +110,15 @@ def test_a_nurse_click_shows_on_a_second_board_without_reload(server, browser):
     assert wait_for(lambda: text_of(watching_page, row) == "Waiting"), text_of(watching_page, row)
     watching_page.execute_script("window.notReloaded = true;")
 
+    # A second patient arrives through the API: both pages show the new row, with no reload. (This
+    # first refresh also warms the worker it lands on: a fresh worker's first page costs 0.2–2 s,
+    # which is not what the timing below is about.)
+    second = api(server, "", {"patient": server["patients"][1]})
+    assert wait_for(
+        lambda: text_of(watching_page, f"#entry-{second['token_number']} .status") == "Waiting"
+    )
+    assert watching_page.execute_script("return window.notReloaded === true;")
+
     clicked = time.monotonic()
     nurse_page.find_element(
         By.CSS_SELECTOR, f"#entry-{token} button[data-action='nurse-complete']"
@@ -118,14 +128,10 @@ def test_a_nurse_click_shows_on_a_second_board_without_reload(server, browser):
     )
     elapsed = time.monotonic() - clicked
     print(f"change visible on the second page after {elapsed:.2f} s")
-    assert elapsed < 3  # target 1 s: half-second poll plus one fetch; slack for a busy CI box
-    assert watching_page.execute_script("return window.notReloaded === true;")
-
-    # A second patient arrives through the API: both pages show the new row, still no reload.
-    second = api(server, "", {"patient": server["patients"][1]})
-    assert wait_for(
-        lambda: text_of(watching_page, f"#entry-{second['token_number']} .status") == "Waiting"
-    )
+    # Target 1 s: the change's write, the watcher's wake-up and one fetch of the table; slack for
+    # a busy CI box. The MongoDB leg's test server is pure Python, each query ~20x mongod's
+    # cost: here 0.32 s on SQLite and 1.43 s on it, and a CI machine took 3.77 s.
+    assert elapsed < (3 if LEG == "sqlite" else 8)
     assert watching_page.execute_script("return window.notReloaded === true;")
 
 
