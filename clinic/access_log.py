@@ -33,7 +33,7 @@ API_RULES = [
 API_RULES = [(re.compile(API + pattern), model) for pattern, model in API_RULES]
 ADMIN = re.compile(
     r"^/admin/(?P<app>patients|oncology|queue_app|documents)/(?P<model>\w+)/"
-    r"(?:(?P<id>.+?)/(?:change|timeline|history|download)/)?(?:board/|metrics/)?$"
+    r"(?:(?P<id>.+?)/(?P<page>change|timeline|history|download)/)?(?:board/|metrics/)?$"
 )
 SKIP = re.compile(r"/(stream|table|panel)/$|/autocomplete/$|/jsi18n/$")
 MAX_REPR = 500
@@ -51,8 +51,12 @@ def _target(path: str):
         return None
     match = ADMIN.match(path)
     if match:
-        object_id = match["id"]
-        return f"{match['app']}.{match['model']}", unquote(object_id) if object_id else ""
+        object_id = match["id"] or ""
+        if match["page"] in ("change", "history"):
+            # Only the admin's own pages quote IDs ("_" is "_5F"); ours carry them as they are,
+            # and unquoting "PAT_5FE40D7B" would log a read of "PAT_E40D7B".
+            object_id = unquote(object_id)
+        return f"{match['app']}.{match['model']}", object_id
     return None
 
 

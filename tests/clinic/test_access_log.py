@@ -56,6 +56,15 @@ def test_admin_pages_of_patient_data_are_logged(doctor):
     assert reads(content_type__model="note", object_pk="").count() == 1
 
 
+def test_an_id_that_looks_admin_quoted_is_logged_as_it_is(doctor):
+    # "_5F" is how the admin quotes "_": its change page quotes the ID, the timeline does not.
+    note = NoteFactory(patient=PatientFactory(pk="PAT_5FE40D7B"))
+    client = client_for(doctor)
+    client.get(reverse("admin:patients_patient_change", args=[quote(note.patient_id)]))
+    client.get(reverse("patient_timeline", args=[note.patient_id]))
+    assert reads(object_pk="PAT_5FE40D7B", actor=doctor).count() == 2
+
+
 def test_failed_reads_and_anonymous_requests_are_not_reads(client_as):
     client_as("anonymous").get("/api/v1/patients/")
     client_as("nurse").get("/api/v1/patients/PAT_NOPE/")
