@@ -114,9 +114,10 @@ def test_a_nurse_click_shows_on_a_second_board_without_reload(server, browser):
     # first refresh also warms the worker it lands on: a fresh worker's first page costs 0.2–2 s,
     # which is not what the timing below is about.)
     second = api(server, "", {"patient": server["patients"][1]})
-    assert wait_for(
-        lambda: text_of(watching_page, f"#entry-{second['token_number']} .status") == "Waiting"
-    )
+    for page in (watching_page, nurse_page):  # the nurse's table is redrawn before her click
+        assert wait_for(
+            lambda page=page: text_of(page, f"#entry-{second['token_number']} .status") == "Waiting"
+        )
     assert watching_page.execute_script("return window.notReloaded === true;")
 
     clicked = time.monotonic()
