@@ -43,7 +43,8 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def roles(db):
-    # MongoDB has no rollback between tests: the database is flushed, migration data included.
+    # The role groups are as migrate left them (SQLite rolls each test back; MongoDB, which has
+    # none, gets them put back by tests/mongo_reset.py); this sets their permissions once more.
     sync_roles(create_missing_permissions=False)
 
 

@@ -20,24 +20,29 @@ TIMES = {
 }  # fmt: skip
 
 
+IMPORTED = (Patient, QueueEntry, Note, HistoryEntry, Episode)
+
+
+def compared_columns(model) -> list[str]:
+    """Every column but the legacy record's fingerprint, which is of the file the row came from
+    (the export writes the normalised record, not the original)."""
+    return [f.attname for f in model._meta.concrete_fields if f.name != "legacy_fingerprint"]
+
+
 def snapshot(using="default"):
-    """Every row of every imported table but the legacy record's fingerprint, which is of the
-    file the row came from (the export writes the normalised record, not the original)."""
+    """Every row of every imported table, in its compared columns."""
     out = []
-    for model in (Patient, QueueEntry, Note, HistoryEntry, Episode):
-        names = [f.attname for f in model._meta.concrete_fields if f.name != "legacy_fingerprint"]
-        out.append(sorted(model.objects.using(using).values_list(*names), key=lambda r: r[0]))
+    for model in IMPORTED:
+        rows = model.objects.using(using).values_list(*compared_columns(model))
+        out.append(sorted(rows, key=lambda r: r[0]))
     return out
 
 
 def differences(before: list, after: list) -> list:
-    """(table, row id, field, before, after) for each value that differs: what a failure shows."""
-    tables = ("patients", "queue", "notes", "history", "episodes")
+    """(model, row id, field, before, after) for each value that differs: what a failure shows."""
     found = []
-    for table, model, rows, again in zip(
-        tables, (Patient, QueueEntry, Note, HistoryEntry, Episode), before, after, strict=True
-    ):
-        names = [f.attname for f in model._meta.concrete_fields if f.name != "legacy_fingerprint"]
+    for model, rows, again in zip(IMPORTED, before, after, strict=True):
+        table, names = model.__name__, compared_columns(model)
         old, new = {r[0]: r for r in rows}, {r[0]: r for r in again}
         for pk in sorted(old.keys() | new.keys()):
             if pk not in old or pk not in new:

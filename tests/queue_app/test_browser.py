@@ -111,7 +111,7 @@ def test_a_nurse_click_shows_on_a_second_board_without_reload(server, browser):
     watching_page.execute_script("window.notReloaded = true;")
 
     # A second patient arrives through the API: both pages show the new row, with no reload. (This
-    # first refresh also warms the worker it lands on: a fresh worker's first page costs 0.2–2 s,
+    # first refresh also warms the worker it lands on: a fresh worker's first page costs 0.2–3 s,
     # which is not what the timing below is about.)
     second = api(server, "", {"patient": server["patients"][1]})
     for page in (watching_page, nurse_page):  # the nurse's table is redrawn before her click
