@@ -647,7 +647,9 @@ def indexes_deferred(*models_: type[models.Model]):
     Keeping an index on random values (names, phone numbers) up to date row by row made a
     million-row insert four times slower than building it in one sorted pass afterwards (the
     usual bulk-load practice). Only `Meta.indexes` are dropped: primary keys, unique fields and
-    foreign keys, which the import itself looks rows up by, stay. Each index is dropped and
+    foreign keys, which the import itself looks rows up by, stay, and so does a `Meta` index on
+    a unique field (on MongoDB it is that lookup's only usable index: without it each batch's
+    UHID check scanned the collection, and an import grew quadratic). Each index is dropped and
     built by Django's schema editor in its own transaction; if the process is killed in between,
     `restore_indexes` (run first here, and at the start of every import) builds what is missing.
 
@@ -671,9 +673,11 @@ def indexes_deferred(*models_: type[models.Model]):
 
 
 def _drop_indexes(model: type[models.Model]) -> None:
+    unique = {field.name for field in model._meta.fields if field.unique}
     with connection.schema_editor() as editor:
         for index in model._meta.indexes:
-            editor.remove_index(model, index)
+            if not set(index.fields) <= unique:
+                editor.remove_index(model, index)
 
 
 def pks_by_pairs(model: type[models.Model], attnames: tuple[str, str], pairs: Iterable) -> dict:

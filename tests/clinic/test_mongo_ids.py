@@ -69,6 +69,17 @@ def test_lookups_by_key_foreign_key_and_unique_field_use_an_index(db):
     assert all("IXSCAN" in stages for stages in plans.values()), plans
 
 
+@pytest.mark.mongodb_only(reason="query plans are MongoDB's")
+@pytest.mark.django_db(transaction=True)
+def test_a_first_import_looks_up_uhids_on_an_index_while_the_others_are_deferred():
+    from legacy import bulk
+
+    with bulk.indexes_deferred(Patient):
+        PatientFactory.create_batch(30)
+        stages = _winning_stages(Patient.objects.filter(uhid__in=["IW000123", "IW000124"]))
+    assert "COLLSCAN" not in stages and "IXSCAN" in stages, stages
+
+
 class _Editor:
     def get_collection(self, name):
         return connection.database[name]
