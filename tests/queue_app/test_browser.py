@@ -148,6 +148,10 @@ def api_get(server, path, role="doctor"):
 def click(driver, selector):
     from selenium.webdriver.common.by import By
 
+    # A page's script may still be drawing it; if the element never comes, say which page it was.
+    if not wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, selector), timeout=10):
+        page = driver.find_element(By.TAG_NAME, "body").text[:1500]
+        raise AssertionError(f"no {selector} on {driver.current_url}:\n{page}")
     driver.find_element(By.CSS_SELECTOR, selector).click()
 
 
